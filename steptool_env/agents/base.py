@@ -1,0 +1,66 @@
+"""The :class:`Agent` protocol and the per-turn view an agent gets of one environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.world.tasks import Task
+
+
+class TurnView:
+    """What an agent may look at for one environment on one turn.
+
+    Everything is read lazily from the environment, so building a view costs nothing.
+    ``task`` is privileged (it holds the gold solution): only the oracle uses it.
+    """
+
+    __slots__ = ("env", "episode_seed", "index", "last_info", "observation", "step")
+
+    def __init__(self, index: int, env: ToolUseEnv, observation: str, step: int,
+                 episode_seed: int, last_info: Mapping[str, Any]) -> None:
+        self.index = index
+        self.env = env
+        self.observation = observation
+        self.step = step
+        """Number of actions already taken in this episode (0 on the first turn)."""
+        self.episode_seed = episode_seed
+        self.last_info = last_info
+
+    @property
+    def messages(self) -> tuple[dict[str, Any], ...]:
+        """The conversation so far, OpenAI chat format."""
+        return self.env.messages
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """OpenAI function schemas offered for this task (Finish last)."""
+        return self.env.tool_schemas
+
+    @property
+    def query(self) -> str:
+        return self.env.messages[1]["content"]
+
+    @property
+    def parser(self) -> str:
+        return self.env.parser_name
+
+    @property
+    def task(self) -> Task:
+        """Privileged: the task with its gold solution (for the oracle only)."""
+        assert self.env.task is not None  # noqa: S101 - set by reset before any view
+        return self.env.task
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Maps a batch of turn views to one action text each."""
+
+    name: str
+
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable settings that identify this agent (for provenance)."""
+
+    def act(self, views: Sequence[TurnView]) -> list[str]:
+        """One action text per view, in order."""

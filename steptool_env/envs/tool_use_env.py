@@ -1,0 +1,340 @@
+"""``ToolUseEnv``: one tool-using episode as a Gymnasium environment.
+
+**Episode.** ``reset`` picks a task of the split (``options={"task_id": ...}`` picks one by
+id; otherwise the env's seeded generator chooses). Each ``step(action)`` takes the model's
+text, parses one call, executes it on the backend and returns the tool's response. The
+episode terminates when the agent calls ``Finish`` and is truncated after ``max_steps``.
+
+**Spaces.** Observations and actions are :class:`gymnasium.spaces.Text` over printable
+ASCII (``string.printable``); everything the env emits is escaped to printable ASCII, so it
+always lies in the space. With ``observation_mode="last"`` (default) the observation is the
+newest text only — the prompt (system + user) after ``reset``, the tool response after a
+step — and agents keep the history themselves or read ``env.unwrapped.messages``; with
+``"full"`` it is the whole transcript so far. Actions may be any ``str``; text longer than
+``max_action_chars`` is cut in the transcript.
+
+**Info keys** (every step has all of them):
+
+=================  =====================================================================
+``step``           1-based index of this step
+``status``         ToolBench status code (int): 0 ok, 1 no such function, 2 bad input,
+                   3 final answer, 4 give up, 5-12 API-side failures
+``error``          error kind ("" when none): a parse failure kind, ``unknown_function``,
+                   ``invalid_arguments``, ``invalid_finish``, ``api_error``
+``function``       the called function name ("" when the action did not parse)
+``succ_calling``   SuccCalling s_t (0 or 1; 0 on the final step)
+``contribution``   Contribution c_t (0.0 or 1.0; 0 on the final step)
+``gold_nodes``     gold DAG nodes newly satisfied by this step (tuple of int)
+``is_solved``      IsSolved (1, 0.5 or 0) on the final step, else 0.0
+``final``          True on the step that called Finish
+``api_failure``    True when the status is an API-side failure (5-12): not the agent's fault
+``reward_mode``    the reward mode in use
+``task_id``        the task of this episode
+=================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+from gymnasium import spaces
+
+from steptool_env.envs.parsing import ParseFailure, get_parser
+from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
+from steptool_env.errors import ConfigError, TaskError
+from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
+from steptool_env.sandbox import Backend, InProcessBackend
+from steptool_env.tools.catalogue import FINISH, FINISH_SCHEMA
+from steptool_env.tools.spec import ApiSpec
+from steptool_env.tools.status import Status
+from steptool_env.tools.validation import InvalidArguments, validate_arguments
+from steptool_env.world.checker import check_answer
+from steptool_env.world.suite import Suite, Task, load_suite
+
+MAX_OBSERVATION_LENGTH = 65_536
+MAX_TRANSCRIPT_LENGTH = 1_048_576
+OBSERVATION_MODES = ("last", "full")
+_RESET_OPTIONS = ("task_id",)
+_TRUNCATED = "...[truncated]"
+
+
+class ToolUseEnv(gym.Env[str, str]):
+    """A tool-use episode with StepTool's step-grained rewards.
+
+    Args:
+        split: ``train``, ``val`` or a test subset (``I1-Inst`` ... ``I3-Inst``).
+        reward_mode: ``steptool`` (default) or ``outcome``.
+        alpha: weight of SuccCalling against Contribution in ``steptool`` mode (>= 0).
+        parser: action format: ``react`` (default), ``json`` or ``hermes``.
+        max_steps: steps before truncation (12 as in the paper).
+        max_observation_chars: tool responses are cut to this many characters.
+        max_action_chars: actions are cut to this many characters in the transcript.
+        observation_mode: ``last`` (newest text) or ``full`` (whole transcript).
+        backend: ``inprocess`` or a :class:`~steptool_env.sandbox.Backend` instance.
+        suite: name of the suite content folder (``toolbench``).
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        split: str = "train",
+        reward_mode: str = "steptool",
+        alpha: float = 1.0,
+        parser: str = "react",
+        max_steps: int = 12,
+        max_observation_chars: int = 2048,
+        max_action_chars: int = 8192,
+        observation_mode: str = "last",
+        backend: str | Backend = "inprocess",
+        suite: str = "toolbench",
+        render_mode: str | None = None,
+    ) -> None:
+        self.suite: Suite = load_suite(suite)
+        self.tasks: tuple[Task, ...] = self.suite.split(split)
+        self.split = split
+        self.reward_mode = reward_mode
+        self.shaper = make_shaper(reward_mode, alpha)
+        self.alpha = self.shaper.alpha
+        self.parser_name = parser
+        self._parse = get_parser(parser)
+        self.max_steps = _positive_int("max_steps", max_steps)
+        self.max_observation_chars = _positive_int("max_observation_chars", max_observation_chars,
+                                                   minimum=64)
+        self.max_action_chars = _positive_int("max_action_chars", max_action_chars, minimum=64)
+        if observation_mode not in OBSERVATION_MODES:
+            raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
+        self.observation_mode = observation_mode
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError("render_mode", render_mode, choices=self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.backend = _make_backend(backend, self.suite)
+
+        limit = MAX_OBSERVATION_LENGTH if observation_mode == "last" else MAX_TRANSCRIPT_LENGTH
+        self.observation_space = spaces.Text(limit, min_length=1, charset=PRINTABLE)
+        self.action_space = spaces.Text(max_action_chars, min_length=0, charset=PRINTABLE)
+
+        self._catalogue = self.suite.catalogue
+        self._prompt_cache: dict[str, tuple[str, dict[str, ApiSpec]]] = {}
+        self._gold_cache: dict[str, Any] = {}
+        self.task: Task | None = None
+        self._messages: list[dict[str, Any]] = []
+        self._transcript: list[str] = []
+        self._t = 0
+        self._done = True
+        self._tracker = GoldTracker({})
+
+    # ------------------------------------------------------------------ public views
+    @property
+    def messages(self) -> tuple[dict[str, Any], ...]:
+        """The conversation so far as OpenAI-format chat messages."""
+        return tuple(self._messages)
+
+    @property
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """OpenAI function schemas offered for the current task (Finish last)."""
+        if self.task is None:
+            raise TaskError("call reset() first")
+        offered = self._prompt(self.task)[1]
+        return [api.openai_schema() for api in offered.values()] + [FINISH_SCHEMA]
+
+    # ------------------------------------------------------------------ gym API
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        task = self._choose_task(options)
+        self.task = task
+        prompt, _ = self._prompt(task)
+        self.backend.reset()
+        idx = self._gold_cache.get(task.task_id)
+        if idx is None:
+            idx = self._gold_cache[task.task_id] = gold_index(task, self._function_of)
+        self._tracker = GoldTracker(idx)
+        query = to_ascii(task.query)
+        self._messages = [
+            {"role": "system", "content": prompt},
+            {"role": "user", "content": query},
+        ]
+        first = f"{prompt}\n\nUser: {query}"
+        self._transcript = [first]
+        self._t = 0
+        self._done = False
+        info = {
+            "task_id": task.task_id,
+            "split": task.split,
+            "group": task.group,
+            "query": query,
+            "api_list": task.api_list,
+            "reward_mode": self.reward_mode,
+        }
+        return self._clip_obs(first), info
+
+    def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        if self._done or self.task is None:
+            raise TaskError("the episode is over: call reset() before step()")
+        self._t += 1
+        task = self.task
+        text = action if isinstance(action, str) else ""
+        parsed = self._parse(action) if isinstance(action, str) else ParseFailure(
+            "not_text", f"the action must be a string, got {type(action).__name__}")
+        function, error = "", ""
+        new_nodes: tuple[int, ...] = ()
+        final, is_solved = False, 0.0
+        call_id = f"call_{self._t}"
+        if isinstance(parsed, ParseFailure):
+            status, error = Status.BAD_INPUT, parsed.kind
+            body = {"error": f"Could not parse the action: {parsed.message}.", "response": ""}
+        else:
+            function = parsed.function
+            if function == FINISH:
+                status, error, body, is_solved = self._finish(parsed.arguments, task)
+                final = error == ""
+            else:
+                api = self._prompt(task)[1].get(function)
+                if api is None:
+                    status, error = Status.NO_SUCH_FUNCTION, "unknown_function"
+                    body = {"error": f"No such function: {function}. Call one of the "
+                            "functions listed in the system prompt.", "response": ""}
+                else:
+                    try:
+                        args = validate_arguments(api, parsed.arguments)
+                    except InvalidArguments as exc:
+                        status, error = Status.BAD_INPUT, "invalid_arguments"
+                        body = {"error": f"Invalid arguments for {function}: {exc}",
+                                "response": ""}
+                    else:
+                        result = self.backend.call(api.tool_name, api.api_name, args)
+                        status = result.status
+                        if result.ok:
+                            new_nodes = self._tracker.observe(function, args)
+                            body = {"error": "", "response": result.response}
+                        else:
+                            error = "api_error"
+                            body = {"error": result.error, "response": ""}
+        succ = 1 if status is Status.OK else 0
+        contribution = float(len(new_nodes))
+        truncated = not final and self._t >= self.max_steps
+        outcome = StepOutcome(status, succ, contribution, final, is_solved, truncated)
+        reward = self.shaper(outcome)
+        obs_text = self._render(body, status)
+        self._record(text, parsed, function, obs_text, call_id)
+        self._done = final or truncated
+        info = {
+            "step": self._t,
+            "status": int(status),
+            "error": error,
+            "function": to_ascii(function[:128]),
+            "succ_calling": succ,
+            "contribution": contribution,
+            "gold_nodes": new_nodes,
+            "is_solved": is_solved,
+            "final": final,
+            "api_failure": status.is_api_failure,
+            "reward_mode": self.reward_mode,
+            "task_id": task.task_id,
+        }
+        obs = obs_text if self.observation_mode == "last" else "\n\n".join(self._transcript)
+        return self._clip_obs(obs), reward, final, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return "\n\n".join(self._transcript)
+        return None
+
+    def close(self) -> None:
+        self.backend.close()
+        super().close()
+
+    # ------------------------------------------------------------------ internals
+    def _function_of(self, tool: str, api: str) -> str:
+        return self._catalogue.api(tool, api).function_name
+
+    def _choose_task(self, options: Mapping[str, Any] | None) -> Task:
+        if options:
+            unknown = set(options) - set(_RESET_OPTIONS)
+            if unknown:
+                raise ConfigError("options", sorted(unknown), "unknown reset option",
+                                  choices=_RESET_OPTIONS)
+            if "task_id" in options:
+                task = self.suite.task(str(options["task_id"]))
+                if task.split != self.split:
+                    raise TaskError(f"task {task.task_id!r} belongs to split {task.split!r}, "
+                                    f"not to this env's split {self.split!r}")
+                return task
+        return self.tasks[int(self.np_random.integers(len(self.tasks)))]
+
+    def _prompt(self, task: Task) -> tuple[str, dict[str, ApiSpec]]:
+        cached = self._prompt_cache.get(task.task_id)
+        if cached is None:
+            offered = {f: self._catalogue.by_function[f] for f in task.api_list}
+            schemas = [a.openai_schema() for a in offered.values()] + [FINISH_SCHEMA]
+            cached = self._prompt_cache[task.task_id] = (
+                system_prompt(self.parser_name, schemas), offered)
+        return cached
+
+    def _finish(self, args: Mapping[str, Any], task: Task) -> tuple[Status, str, dict, float]:
+        rtype = args.get("return_type")
+        if rtype == "give_up_and_restart":
+            return Status.GIVE_UP, "", {"error": "", "response": "You gave up."}, 0.0
+        if rtype != "give_answer":
+            return (Status.BAD_INPUT, "invalid_finish",
+                    {"error": 'Finish needs return_type "give_answer" or '
+                     '"give_up_and_restart".', "response": ""}, 0.0)
+        answer = args.get("final_answer", "")
+        if not isinstance(answer, str):
+            return (Status.BAD_INPUT, "invalid_finish",
+                    {"error": "Finish needs final_answer as a string.", "response": ""}, 0.0)
+        result = check_answer(task.facts, answer, self.backend.records())
+        return (Status.FINAL_ANSWER, "", {"error": "", "response": "Final answer received."},
+                result.is_solved)
+
+    def _render(self, body: Mapping[str, Any], status: Status) -> str:
+        text = dumps(body) if status is Status.OK else to_ascii(
+            json.dumps(body, ensure_ascii=True, separators=(", ", ": ")))
+        if len(text) > self.max_observation_chars:
+            text = text[: self.max_observation_chars - len(_TRUNCATED)] + _TRUNCATED
+        return text
+
+    def _record(self, text: str, parsed: Any, function: str, obs: str, call_id: str) -> None:
+        shown = text if len(text) <= self.max_action_chars else text[: self.max_action_chars]
+        assistant: dict[str, Any] = {"role": "assistant", "content": shown}
+        if isinstance(parsed, ParseFailure):
+            self._messages += [assistant, {"role": "user", "content": f"Observation: {obs}"}]
+        else:
+            assistant["tool_calls"] = [{
+                "id": call_id,
+                "type": "function",
+                "function": {"name": function,
+                             "arguments": json.dumps(parsed.arguments, ensure_ascii=False,
+                                                     default=str)},
+            }]
+            self._messages += [assistant, {"role": "tool", "tool_call_id": call_id,
+                                           "name": function, "content": obs}]
+        if self.observation_mode == "full" or self.render_mode == "ansi":
+            self._transcript.append(f"Assistant: {to_ascii(shown)}\n\nObservation: {obs}")
+
+    def _clip_obs(self, text: str) -> str:
+        limit = self.observation_space.max_length
+        if len(text) > limit:
+            return text[: limit - len(_TRUNCATED)] + _TRUNCATED
+        return text
+
+
+def _positive_int(field: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(field, value, f"must be an integer >= {minimum}")
+    return value
+
+
+def _make_backend(backend: str | Backend, suite: Suite) -> Backend:
+    if isinstance(backend, str):
+        if backend == "inprocess":
+            return InProcessBackend(suite)
+        raise ConfigError("backend", backend, choices=("inprocess",))
+    if isinstance(backend, Backend):
+        return backend
+    raise ConfigError("backend", backend, "must be a backend name or a Backend instance")

@@ -1,0 +1,89 @@
+"""The one error root of steptool-env and its subclasses, one per boundary.
+
+Model mistakes (unparseable actions, unknown functions, bad arguments) are *not* errors:
+the environment turns them into observations with a ToolBench status code. The classes
+here are for the people and the infrastructure around the model:
+
+- :class:`ConfigError`      a user passed a bad setting (names the field and valid choices);
+- :class:`CatalogueError`   a tool catalogue, query or tool file is malformed;
+- :class:`TaskError`        a task id or split cannot be resolved;
+- :class:`ToolError`        an API implementation failed in a way that is not the agent's fault;
+- :class:`SandboxError`     a backend (process, container) failed;
+- :class:`ProviderError`    a model provider (local model, served endpoint) failed;
+- :class:`MissingDependencyError`  an optional extra is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class StepToolError(Exception):
+    """Root of every exception raised on purpose by steptool-env."""
+
+
+class ConfigError(StepToolError, ValueError):
+    """A user-facing setting is invalid.
+
+    The message names the offending field, the value received and, where the set of
+    valid values is finite, every valid choice.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        reason: str = "",
+        choices: Iterable[object] | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.choices = tuple(choices) if choices is not None else None
+        msg = f"invalid {field}={value!r}"
+        if reason:
+            msg += f": {reason}"
+        if self.choices is not None:
+            msg += f" (valid choices: {', '.join(map(str, self.choices))})"
+        super().__init__(msg)
+
+
+class CatalogueError(StepToolError, ValueError):
+    """A tool catalogue, tool file or query file does not have the expected shape."""
+
+
+class TaskError(StepToolError, LookupError):
+    """A task, split or task id cannot be resolved."""
+
+
+class ToolError(StepToolError):
+    """An API implementation failed for a reason that is not the agent's fault."""
+
+
+class SandboxError(StepToolError):
+    """A sandbox backend (in-process, HTTP server or container) failed."""
+
+
+class ProviderError(StepToolError):
+    """A model provider (a local model or a served endpoint) failed."""
+
+
+class MissingDependencyError(StepToolError, ImportError):
+    """An optional dependency is missing; the message names the extra that installs it."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"this feature needs the optional dependency {module!r}; "
+            f"install it with: pip install 'steptool-env[{extra}]'"
+        )
+
+
+def require(module: str, extra: str):  # noqa: ANN201 - returns a module
+    """Import an optional dependency or raise :class:`MissingDependencyError`."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - exercised by tests with a fake finder
+        raise MissingDependencyError(module, extra) from exc

@@ -1,0 +1,82 @@
+"""Typed records of what happened in an episode."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeSpec:
+    """Which episode to run: a task, an env seed and a sample index (for pass^k)."""
+
+    task_id: str
+    seed: int
+    sample: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    action: str
+    observation: str
+    reward: float
+    status: int
+    error: str
+    function: str
+    succ_calling: int
+    contribution: float
+
+
+@dataclass
+class Trajectory:
+    """One finished episode."""
+
+    spec: EpisodeSpec
+    split: str
+    group: str
+    steps: list[StepRecord] = field(default_factory=list)
+    terminated: bool = False
+    truncated: bool = False
+    is_solved: float = 0.0
+    gave_up: bool = False
+    relevant_apis: int = 0
+    relevant_called: int = 0
+    wall_s: float = 0.0
+    infra_error: str = ""
+    """Set when the episode was cut short by an infrastructure failure (never a score)."""
+    prompt: str = ""
+
+    @property
+    def episode_return(self) -> float:
+        return float(sum(s.reward for s in self.steps))
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    @property
+    def n_calls(self) -> int:
+        """Steps that were not the final Finish."""
+        return sum(1 for s in self.steps if s.status not in (3, 4))
+
+    @property
+    def succ_calling_rate(self) -> float:
+        calls = [s.succ_calling for s in self.steps if s.status not in (3, 4)]
+        return sum(calls) / len(calls) if calls else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.relevant_called / self.relevant_apis if self.relevant_apis else 0.0
+
+    def statuses(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.steps:
+            out[str(s.status)] = out.get(str(s.status), 0) + 1
+        return out
+
+    def digest(self) -> str:
+        """A hash of everything the agent and env exchanged (determinism checks)."""
+        blob = json.dumps([asdict(s) for s in self.steps], sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(blob.encode()).hexdigest()

@@ -1,0 +1,97 @@
+"""Checking a call's arguments against an API's parameters.
+
+Rules (documented in the README, section "Arguments"):
+
+- every required parameter must be present; unknown parameter names are rejected;
+- ``STRING``/``DATE``/``ENUM`` want strings (``DATE`` as ``YYYY-MM-DD``, ``ENUM`` one of its
+  values when the catalogue lists them); ``NUMBER`` wants an int or float, ``INTEGER`` an
+  int (a float with no fractional part is accepted); ``BOOLEAN`` wants true/false;
+  ``ARRAY`` a list, ``OBJECT`` an object; booleans are never numbers;
+- missing optional parameters take their catalogue default when it has one.
+
+A violation raises :class:`InvalidArguments`, which the environment turns into an
+observation with status 2 (bad input).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from steptool_env.errors import StepToolError
+from steptool_env.tools.spec import ApiSpec, ParamSpec, ParamType
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class InvalidArguments(StepToolError):
+    """The arguments of a call do not fit the API's parameters (a model mistake)."""
+
+
+def _type_error(p: ParamSpec, value: Any) -> InvalidArguments:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InvalidArguments(
+        f"parameter {p.name!r} must be of type {p.type.value.lower()}, got {shown}"
+    )
+
+
+def _check(p: ParamSpec, value: Any) -> Any:
+    t = p.type
+    if t is ParamType.STRING:
+        if isinstance(value, str):
+            return value
+    elif t is ParamType.INTEGER:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+    elif t is ParamType.NUMBER:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidArguments(f"parameter {p.name!r} must be a finite number")
+            return value
+    elif t is ParamType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+    elif t is ParamType.DATE:
+        if isinstance(value, str):
+            if not _DATE.match(value):
+                raise InvalidArguments(f"parameter {p.name!r} must be a date YYYY-MM-DD")
+            return value
+    elif t is ParamType.ENUM:
+        if isinstance(value, str):
+            if p.enum and value not in p.enum:
+                raise InvalidArguments(
+                    f"parameter {p.name!r} must be one of {', '.join(p.enum)}"
+                )
+            return value
+    elif t is ParamType.ARRAY:
+        if isinstance(value, list):
+            return value
+    elif t is ParamType.OBJECT and isinstance(value, dict):
+        return value
+    raise _type_error(p, value)
+
+
+def validate_arguments(api: ApiSpec, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the checked arguments with defaults filled in, or raise InvalidArguments."""
+    params = api.params
+    for name in arguments:
+        if name not in params:
+            valid = ", ".join(params) or "none"
+            raise InvalidArguments(f"unknown parameter {name!r} (valid parameters: {valid})")
+    out: dict[str, Any] = {}
+    for p in api.required:
+        if p.name not in arguments:
+            raise InvalidArguments(f"missing required parameter {p.name!r}")
+        out[p.name] = _check(p, arguments[p.name])
+    for p in api.optional:
+        if p.name in arguments:
+            out[p.name] = _check(p, arguments[p.name])
+        elif p.default not in (None, ""):
+            out[p.name] = p.default
+    return out

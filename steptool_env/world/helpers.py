@@ -1,0 +1,109 @@
+"""Small building blocks shared by the API implementations of every domain."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from steptool_env.errors import StepToolError
+from steptool_env.tools.status import Status
+
+T = TypeVar("T")
+
+TODAY = _dt.date(2025, 6, 2)
+"""The fixed 'today' of the world: dates in tasks and APIs are relative to it."""
+
+
+class ApiInputError(StepToolError):
+    """Raised by an API implementation when the agent's input is wrong (unknown id, bad
+    value, page out of range). Becomes a response with the given status (2 by default)."""
+
+    def __init__(self, message: str, status: Status = Status.BAD_INPUT) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+_NORM = re.compile(r"[^a-z0-9]+")
+
+
+def norm(text: str) -> str:
+    """Lower case, non-alphanumerics to single spaces, stripped: the matching key of names."""
+    return _NORM.sub(" ", text.lower()).strip()
+
+
+def matches(query: str, *fields: str) -> bool:
+    """Whether every word of ``query`` occurs in the joined, normalised ``fields``."""
+    words = norm(query).split()
+    if not words:
+        return False
+    hay = " " + " ".join(norm(f) for f in fields) + " "
+    return all(f" {w}" in hay for w in words)
+
+
+def require_text(args: Mapping[str, Any], name: str, *, min_len: int = 1) -> str:
+    value = args.get(name, "")
+    if not isinstance(value, str) or len(value.strip()) < min_len:
+        raise ApiInputError(f"parameter {name!r} must be a non-empty string")
+    return value.strip()
+
+
+def get_by_id(table: Mapping[str, T], key: Any, kind: str) -> T:
+    """Look an entity up by id, or fail with status 2 naming the kind of id."""
+    if not isinstance(key, str):
+        raise ApiInputError(f"{kind} id must be a string")
+    try:
+        return table[key.strip()]
+    except KeyError:
+        raise ApiInputError(f"no {kind} with id {key!r}") from None
+
+
+def paginate(
+    items: Sequence[T],
+    page: Any,
+    page_size: int,
+    render: Callable[[T], Any] = lambda x: x,
+) -> dict[str, Any]:
+    """One page of results: ``{page, total_pages, total_results, results}``.
+
+    Pages start at 1. A page beyond the last (when there are results) is bad input.
+    """
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        raise ApiInputError("page must be an integer >= 1")
+    total = len(items)
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        raise ApiInputError(f"page {page} is out of range (total_pages={pages})")
+    start = (page - 1) * page_size
+    return {
+        "page": page,
+        "total_pages": pages,
+        "total_results": total,
+        "results": [render(x) for x in items[start : start + page_size]],
+    }
+
+
+def parse_date(value: Any, name: str = "date") -> _dt.date:
+    if not isinstance(value, str):
+        raise ApiInputError(f"{name} must be a date string YYYY-MM-DD")
+    try:
+        return _dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiInputError(f"{name} {value!r} is not a valid date (YYYY-MM-DD)") from None
+
+
+def day(offset: int) -> str:
+    """The ISO date ``offset`` days after :data:`TODAY`."""
+    return (TODAY + _dt.timedelta(days=offset)).isoformat()
+
+
+def money(x: float) -> float:
+    return round(x + 0.0, 2)
+
+
+def first(items: Iterable[T], pred: Callable[[T], bool]) -> T | None:
+    for x in items:
+        if pred(x):
+            return x
+    return None
