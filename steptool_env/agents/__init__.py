@@ -24,5 +24,12 @@ def make_agent(name: str, seed: int = 0, **kwargs: Any) -> Agent:
     raise ConfigError("agent", name, choices=BUILTIN_AGENTS)
 
 
-__all__ = ["BUILTIN_AGENTS", "Agent", "HeuristicAgent", "OracleAgent", "RandomAgent",
-           "TurnView", "make_agent"]
+__all__ = [
+    "BUILTIN_AGENTS",
+    "Agent",
+    "HeuristicAgent",
+    "OracleAgent",
+    "RandomAgent",
+    "TurnView",
+    "make_agent",
+]

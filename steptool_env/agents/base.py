@@ -18,8 +18,15 @@ class TurnView:
 
     __slots__ = ("env", "episode_seed", "index", "last_info", "observation", "step")
 
-    def __init__(self, index: int, env: ToolUseEnv, observation: str, step: int,
-                 episode_seed: int, last_info: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        index: int,
+        env: ToolUseEnv,
+        observation: str,
+        step: int,
+        episode_seed: int,
+        last_info: Mapping[str, Any],
+    ) -> None:
         self.index = index
         self.env = env
         self.observation = observation
@@ -49,7 +56,7 @@ class TurnView:
     @property
     def task(self) -> Task:
         """Privileged: the task with its gold solution (for the oracle only)."""
-        assert self.env.task is not None  # noqa: S101 - set by reset before any view
+        assert self.env.task is not None
         return self.env.task
 
 

@@ -23,9 +23,42 @@ _WORDS = re.compile(r"[a-z0-9]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:\.\d+)?(?![\w-])")
 _TIME = re.compile(r"\b\d{2}:\d{2}\b")
-_STOP = {"i", "what", "which", "how", "the", "a", "an", "tell", "give", "find", "could",
-         "can", "please", "my", "for", "of", "in", "and", "is", "to", "me", "on", "it", "if",
-         "when", "where", "who", "do", "does", "get", "list", "show", "look", "check"}
+_STOP = {
+    "i",
+    "what",
+    "which",
+    "how",
+    "the",
+    "a",
+    "an",
+    "tell",
+    "give",
+    "find",
+    "could",
+    "can",
+    "please",
+    "my",
+    "for",
+    "of",
+    "in",
+    "and",
+    "is",
+    "to",
+    "me",
+    "on",
+    "it",
+    "if",
+    "when",
+    "where",
+    "who",
+    "do",
+    "does",
+    "get",
+    "list",
+    "show",
+    "look",
+    "check",
+}
 
 
 def _words(text: str) -> set[str]:
@@ -112,8 +145,9 @@ class HeuristicAgent:
                 best = (score, name, args)
         return None if best is None else (best[1], best[2])
 
-    def _fill(self, schema: dict, query: str, values: list[tuple[str, Any]]
-              ) -> tuple[dict | None, bool]:
+    def _fill(
+        self, schema: dict, query: str, values: list[tuple[str, Any]]
+    ) -> tuple[dict | None, bool]:
         params = schema["parameters"]
         props = params["properties"]
         args: dict[str, Any] = {}

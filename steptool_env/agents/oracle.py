@@ -38,5 +38,9 @@ class OracleAgent:
             g = task.gold[i]
             fn = view.env.suite.catalogue.api(g.tool, g.api).function_name
             return format_action(view.parser, fn, g.arguments, f"Step {i + 1} of the plan.")
-        return format_action(view.parser, FINISH, finish_arguments(task.reference_answer),
-                             "I have everything I need.")
+        return format_action(
+            view.parser,
+            FINISH,
+            finish_arguments(task.reference_answer),
+            "I have everything I need.",
+        )

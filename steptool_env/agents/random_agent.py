@@ -53,6 +53,7 @@ class RandomAgent:
             answer = " ".join(rng.choice(words) for _ in range(3)) if words else ""
             return format_action(view.parser, FINISH, finish_arguments(answer))
         props = schema["parameters"]["properties"]
-        args = {k: random_value(rng, props[k], words)
-                for k in schema["parameters"].get("required", [])}
+        args = {
+            k: random_value(rng, props[k], words) for k in schema["parameters"].get("required", [])
+        }
         return format_action(view.parser, schema["name"], args)

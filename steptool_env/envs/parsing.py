@@ -75,7 +75,9 @@ def _fail(kind: str, message: str) -> ParseFailure:
 
 def _decode_object(text: str, what: str) -> dict[str, Any] | ParseFailure:
     """Decode a JSON object from ``text`` (code fences and trailing prose tolerated)."""
-    s = _FENCE.sub("", text.strip())
+    s = text.strip()
+    if s.startswith("`"):
+        s = _FENCE.sub("", s)
     if not s:
         return _fail("no_action_input", f"{what} is empty; give a JSON object such as {{}}")
     start = s.find("{")
@@ -110,7 +112,7 @@ def _name(raw: Any) -> str | ParseFailure:
     if not isinstance(raw, str) or not raw.strip():
         return _fail("bad_function_name", "the function name must be a non-empty string")
     name = raw.strip()
-    if len(name) > _MAX_NAME or any(c.isspace() for c in name):
+    if len(name) > _MAX_NAME or len(name.split()) != 1:
         return _fail("bad_function_name", "the function name must be one word")
     return name
 
@@ -125,28 +127,28 @@ _OBSERVATION = re.compile(r"^[ \t]*Observation[ \t]*:", re.M)
 def parse_react(text: str) -> ParseResult:
     if not isinstance(text, str):
         return _fail("not_text", "the action must be a string")
-    if not text.strip():
-        return _fail("empty", "the action is empty")
-    actions = _ACTION.findall(text)
+    actions = list(_ACTION.finditer(text))
     if not actions:
+        if not text.strip():
+            return _fail("empty", "the action is empty")
         return _fail("no_action", "no 'Action:' line found; use Thought/Action/Action Input")
-    if len(actions) > 1 or len(_ACTION_INPUT.findall(text)) > 1:
+    inputs = list(_ACTION_INPUT.finditer(text))
+    if len(actions) > 1 or len(inputs) > 1:
         return _fail("multiple_calls", "only one Action per turn is allowed")
-    name = _name(actions[0])
+    name = _name(actions[0].group(1))
     if isinstance(name, ParseFailure):
         return name
-    m_input = _ACTION_INPUT.search(text)
-    if m_input is None:
+    if not inputs:
         return _fail("no_action_input", "no 'Action Input:' line found")
-    body = text[m_input.end():]
-    m_obs = _OBSERVATION.search(body)
-    if m_obs is not None:
-        body = body[: m_obs.start()]
+    body = text[inputs[0].end() :]
+    if "Observation" in body:
+        m_obs = _OBSERVATION.search(body)
+        if m_obs is not None:
+            body = body[: m_obs.start()]
     args = _decode_object(body, "Action Input")
     if isinstance(args, ParseFailure):
         return args
-    m_action = _ACTION.search(text)
-    thought = _THOUGHT.sub("", text[: m_action.start()] if m_action else "").strip()
+    thought = _THOUGHT.sub("", text[: actions[0].start()]).strip()
     return ParsedCall(name, args, thought)
 
 

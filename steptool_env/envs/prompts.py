@@ -35,8 +35,8 @@ def dumps(obj: Any) -> str:
 _INTRO = (
     "You are an assistant that solves the user's task by calling functions, one call per "
     "turn. After each call you receive its result. When the result answers the task, call "
-    "Finish with return_type \"give_answer\" and a final_answer that states every requested "
-    "fact; if you cannot solve it, call Finish with return_type \"give_up_and_restart\"."
+    'Finish with return_type "give_answer" and a final_answer that states every requested '
+    'fact; if you cannot solve it, call Finish with return_type "give_up_and_restart".'
 )
 
 _FORMATS = {
@@ -74,8 +74,9 @@ def system_prompt(parser: str, schemas: Sequence[Mapping[str, Any]]) -> str:
     return to_ascii(f"{_INTRO}\n\n{body}\n\n{fmt}")
 
 
-def format_action(parser: str, function: str, arguments: Mapping[str, Any],
-                  thought: str = "") -> str:
+def format_action(
+    parser: str, function: str, arguments: Mapping[str, Any], thought: str = ""
+) -> str:
     """The text of one call in the given format (what a well-behaved model would write)."""
     args = json.dumps(dict(arguments), ensure_ascii=False)
     if parser == "react":
@@ -84,7 +85,8 @@ def format_action(parser: str, function: str, arguments: Mapping[str, Any],
         return json.dumps({"name": function, "arguments": dict(arguments)}, ensure_ascii=False)
     if parser == "hermes":
         head = f"{thought}\n" if thought else ""
-        return f'{head}<tool_call>\n{{"name": {json.dumps(function)}, "arguments": {args}}}\n</tool_call>'
+        call = f'{{"name": {json.dumps(function)}, "arguments": {args}}}'
+        return f"{head}<tool_call>\n{call}\n</tool_call>"
     raise ConfigError("parser", parser, choices=_FORMATS)
 
 

@@ -1,7 +1,8 @@
 """``ToolUseEnv``: one tool-using episode as a Gymnasium environment.
 
-**Episode.** ``reset`` picks a task of the split (``options={"task_id": ...}`` picks one by
-id; otherwise the env's seeded generator chooses). Each ``step(action)`` takes the model's
+**Episode.** ``reset`` picks a task of the env's split with its seeded generator, or the task
+named by ``options={"task_id": ...}`` (any task of the suite; ``info["split"]`` tells
+which). Each ``step(action)`` takes the model's
 text, parses one call, executes it on the backend and returns the tool's response. The
 episode terminates when the agent calls ``Finish`` and is truncated after ``max_steps``.
 
@@ -49,7 +50,7 @@ from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shap
 from steptool_env.sandbox import Backend, InProcessBackend
 from steptool_env.tools.catalogue import FINISH, FINISH_SCHEMA
 from steptool_env.tools.spec import ApiSpec
-from steptool_env.tools.status import Status
+from steptool_env.tools.status import API_FAILURES, Status
 from steptool_env.tools.validation import InvalidArguments, validate_arguments
 from steptool_env.world.checker import check_answer
 from steptool_env.world.suite import Suite, Task, load_suite
@@ -102,8 +103,9 @@ class ToolUseEnv(gym.Env[str, str]):
         self.parser_name = parser
         self._parse = get_parser(parser)
         self.max_steps = _positive_int("max_steps", max_steps)
-        self.max_observation_chars = _positive_int("max_observation_chars", max_observation_chars,
-                                                   minimum=64)
+        self.max_observation_chars = _positive_int(
+            "max_observation_chars", max_observation_chars, minimum=64
+        )
         self.max_action_chars = _positive_int("max_action_chars", max_action_chars, minimum=64)
         if observation_mode not in OBSERVATION_MODES:
             raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
@@ -123,6 +125,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self.task: Task | None = None
         self._messages: list[dict[str, Any]] = []
         self._transcript: list[str] = []
+        self._turns: list[tuple[str, Any, str, str, str]] = []
         self._t = 0
         self._done = True
         self._tracker = GoldTracker({})
@@ -130,8 +133,15 @@ class ToolUseEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ public views
     @property
     def messages(self) -> tuple[dict[str, Any], ...]:
-        """The conversation so far as OpenAI-format chat messages."""
-        return tuple(self._messages)
+        """The conversation so far as OpenAI-format chat messages (built on demand).
+
+        Each parsed action is an assistant message with ``tool_calls`` followed by a ``tool``
+        message with the response; an action that did not parse is an assistant message
+        followed by a ``user`` message with the error observation.
+        """
+        return tuple(self._messages) + tuple(
+            m for turn in self._turns for m in _turn_messages(*turn)
+        )
 
     @property
     def tool_schemas(self) -> list[dict[str, Any]]:
@@ -140,6 +150,11 @@ class ToolUseEnv(gym.Env[str, str]):
             raise TaskError("call reset() first")
         offered = self._prompt(self.task)[1]
         return [api.openai_schema() for api in offered.values()] + [FINISH_SCHEMA]
+
+    def set_split(self, split: str) -> None:
+        """Switch to another split of the same suite (takes effect at the next reset)."""
+        self.tasks = self.suite.split(split)
+        self.split = split
 
     # ------------------------------------------------------------------ gym API
     def reset(
@@ -161,6 +176,7 @@ class ToolUseEnv(gym.Env[str, str]):
         ]
         first = f"{prompt}\n\nUser: {query}"
         self._transcript = [first]
+        self._turns = []
         self._t = 0
         self._done = False
         info = {
@@ -179,9 +195,14 @@ class ToolUseEnv(gym.Env[str, str]):
         self._t += 1
         task = self.task
         text = action if isinstance(action, str) else ""
-        parsed = self._parse(action) if isinstance(action, str) else ParseFailure(
-            "not_text", f"the action must be a string, got {type(action).__name__}")
-        function, error = "", ""
+        parsed = (
+            self._parse(action)
+            if isinstance(action, str)
+            else ParseFailure(
+                "not_text", f"the action must be a string, got {type(action).__name__}"
+            )
+        )
+        function, error, api_ok = "", "", False
         new_nodes: tuple[int, ...] = ()
         final, is_solved = False, 0.0
         call_id = f"call_{self._t}"
@@ -191,21 +212,25 @@ class ToolUseEnv(gym.Env[str, str]):
         else:
             function = parsed.function
             if function == FINISH:
+                api_ok = True
                 status, error, body, is_solved = self._finish(parsed.arguments, task)
                 final = error == ""
             else:
                 api = self._prompt(task)[1].get(function)
+                api_ok = api is not None
                 if api is None:
                     status, error = Status.NO_SUCH_FUNCTION, "unknown_function"
-                    body = {"error": f"No such function: {function}. Call one of the "
-                            "functions listed in the system prompt.", "response": ""}
+                    body = {
+                        "error": f"No such function: {function}. Call one of the "
+                        "functions listed in the system prompt.",
+                        "response": "",
+                    }
                 else:
                     try:
                         args = validate_arguments(api, parsed.arguments)
                     except InvalidArguments as exc:
                         status, error = Status.BAD_INPUT, "invalid_arguments"
-                        body = {"error": f"Invalid arguments for {function}: {exc}",
-                                "response": ""}
+                        body = {"error": f"Invalid arguments for {function}: {exc}", "response": ""}
                     else:
                         result = self.backend.call(api.tool_name, api.api_name, args)
                         status = result.status
@@ -227,13 +252,13 @@ class ToolUseEnv(gym.Env[str, str]):
             "step": self._t,
             "status": int(status),
             "error": error,
-            "function": to_ascii(function[:128]),
+            "function": function if api_ok else to_ascii(function[:128]),
             "succ_calling": succ,
             "contribution": contribution,
             "gold_nodes": new_nodes,
             "is_solved": is_solved,
             "final": final,
-            "api_failure": status.is_api_failure,
+            "api_failure": status in API_FAILURES,
             "reward_mode": self.reward_mode,
             "task_id": task.task_id,
         }
@@ -257,14 +282,12 @@ class ToolUseEnv(gym.Env[str, str]):
         if options:
             unknown = set(options) - set(_RESET_OPTIONS)
             if unknown:
-                raise ConfigError("options", sorted(unknown), "unknown reset option",
-                                  choices=_RESET_OPTIONS)
+                raise ConfigError(
+                    "options", sorted(unknown), "unknown reset option", choices=_RESET_OPTIONS
+                )
             if "task_id" in options:
-                task = self.suite.task(str(options["task_id"]))
-                if task.split != self.split:
-                    raise TaskError(f"task {task.task_id!r} belongs to split {task.split!r}, "
-                                    f"not to this env's split {self.split!r}")
-                return task
+                # Any task of the suite may be chosen by id; info["split"] tells which split.
+                return self.suite.task(str(options["task_id"]))
         return self.tasks[int(self.np_random.integers(len(self.tasks)))]
 
     def _prompt(self, task: Task) -> tuple[str, dict[str, ApiSpec]]:
@@ -273,7 +296,9 @@ class ToolUseEnv(gym.Env[str, str]):
             offered = {f: self._catalogue.by_function[f] for f in task.api_list}
             schemas = [a.openai_schema() for a in offered.values()] + [FINISH_SCHEMA]
             cached = self._prompt_cache[task.task_id] = (
-                system_prompt(self.parser_name, schemas), offered)
+                system_prompt(self.parser_name, schemas),
+                offered,
+            )
         return cached
 
     def _finish(self, args: Mapping[str, Any], task: Task) -> tuple[Status, str, dict, float]:
@@ -281,39 +306,44 @@ class ToolUseEnv(gym.Env[str, str]):
         if rtype == "give_up_and_restart":
             return Status.GIVE_UP, "", {"error": "", "response": "You gave up."}, 0.0
         if rtype != "give_answer":
-            return (Status.BAD_INPUT, "invalid_finish",
-                    {"error": 'Finish needs return_type "give_answer" or '
-                     '"give_up_and_restart".', "response": ""}, 0.0)
+            return (
+                Status.BAD_INPUT,
+                "invalid_finish",
+                {
+                    "error": 'Finish needs return_type "give_answer" or "give_up_and_restart".',
+                    "response": "",
+                },
+                0.0,
+            )
         answer = args.get("final_answer", "")
         if not isinstance(answer, str):
-            return (Status.BAD_INPUT, "invalid_finish",
-                    {"error": "Finish needs final_answer as a string.", "response": ""}, 0.0)
+            return (
+                Status.BAD_INPUT,
+                "invalid_finish",
+                {"error": "Finish needs final_answer as a string.", "response": ""},
+                0.0,
+            )
         result = check_answer(task.facts, answer, self.backend.records())
-        return (Status.FINAL_ANSWER, "", {"error": "", "response": "Final answer received."},
-                result.is_solved)
+        return (
+            Status.FINAL_ANSWER,
+            "",
+            {"error": "", "response": "Final answer received."},
+            result.is_solved,
+        )
 
     def _render(self, body: Mapping[str, Any], status: Status) -> str:
-        text = dumps(body) if status is Status.OK else to_ascii(
-            json.dumps(body, ensure_ascii=True, separators=(", ", ": ")))
+        text = (
+            dumps(body)
+            if status is Status.OK
+            else to_ascii(json.dumps(body, ensure_ascii=True, separators=(", ", ": ")))
+        )
         if len(text) > self.max_observation_chars:
             text = text[: self.max_observation_chars - len(_TRUNCATED)] + _TRUNCATED
         return text
 
     def _record(self, text: str, parsed: Any, function: str, obs: str, call_id: str) -> None:
         shown = text if len(text) <= self.max_action_chars else text[: self.max_action_chars]
-        assistant: dict[str, Any] = {"role": "assistant", "content": shown}
-        if isinstance(parsed, ParseFailure):
-            self._messages += [assistant, {"role": "user", "content": f"Observation: {obs}"}]
-        else:
-            assistant["tool_calls"] = [{
-                "id": call_id,
-                "type": "function",
-                "function": {"name": function,
-                             "arguments": json.dumps(parsed.arguments, ensure_ascii=False,
-                                                     default=str)},
-            }]
-            self._messages += [assistant, {"role": "tool", "tool_call_id": call_id,
-                                           "name": function, "content": obs}]
+        self._turns.append((shown, parsed, function, obs, call_id))
         if self.observation_mode == "full" or self.render_mode == "ansi":
             self._transcript.append(f"Assistant: {to_ascii(shown)}\n\nObservation: {obs}")
 
@@ -322,6 +352,31 @@ class ToolUseEnv(gym.Env[str, str]):
         if len(text) > limit:
             return text[: limit - len(_TRUNCATED)] + _TRUNCATED
         return text
+
+
+def _turn_messages(
+    shown: str, parsed: Any, function: str, obs: str, call_id: str
+) -> list[dict[str, Any]]:
+    if isinstance(parsed, ParseFailure):
+        return [
+            {"role": "assistant", "content": shown},
+            {"role": "user", "content": f"Observation: {obs}"},
+        ]
+    arguments = json.dumps(parsed.arguments, ensure_ascii=False, default=str)
+    return [
+        {
+            "role": "assistant",
+            "content": shown,
+            "tool_calls": [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": function, "arguments": arguments},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": call_id, "name": function, "content": obs},
+    ]
 
 
 def _positive_int(field: str, value: Any, minimum: int = 1) -> int:

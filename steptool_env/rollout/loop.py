@@ -24,7 +24,7 @@ from steptool_env.rollout.records import EpisodeSpec, StepRecord, Trajectory
 
 
 class _Slot:
-    __slots__ = ("info", "obs", "start", "traj", "called")
+    __slots__ = ("called", "info", "obs", "start", "traj")
 
     def __init__(self, traj: Trajectory, obs: str, start: float) -> None:
         self.traj = traj
@@ -67,9 +67,10 @@ def run_episodes(
             task = bases[i].suite.task(spec.task_id)
             return Trajectory(spec, task.split, task.group, infra_error=repr(exc))
         task = bases[i].task
-        assert task is not None  # noqa: S101
-        traj = Trajectory(spec, task.split, task.group, relevant_apis=len(task.relevant_apis),
-                          prompt=obs)
+        assert task is not None
+        traj = Trajectory(
+            spec, task.split, task.group, relevant_apis=len(task.relevant_apis), prompt=obs
+        )
         slots[i] = _Slot(traj, obs, t0)
         return None
 
@@ -85,7 +86,7 @@ def run_episodes(
         views = []
         for i in active:
             s = slots[i]
-            assert s is not None  # noqa: S101
+            assert s is not None
             views.append(TurnView(i, bases[i], s.obs, s.traj.n_steps, s.traj.spec.seed, s.info))
         try:
             actions = agent.act(views)
@@ -96,11 +97,14 @@ def run_episodes(
                 yield _finish(slots, i, infra=repr(exc))
             continue
         if len(actions) != len(views):
-            raise ConfigError("agent", agent.name, f"returned {len(actions)} actions for "
-                              f"{len(views)} environments")
+            raise ConfigError(
+                "agent",
+                agent.name,
+                f"returned {len(actions)} actions for {len(views)} environments",
+            )
         for i, action in zip(active, actions):
             s = slots[i]
-            assert s is not None  # noqa: S101
+            assert s is not None
             try:
                 obs, reward, terminated, truncated, info = envs[i].step(action)
             except StepToolError as exc:
@@ -108,8 +112,16 @@ def run_episodes(
                     raise
                 yield _finish(slots, i, infra=repr(exc))
                 continue
-            rec = StepRecord(action, obs, float(reward), info["status"], info["error"],
-                             info["function"], info["succ_calling"], info["contribution"])
+            rec = StepRecord(
+                action,
+                obs,
+                float(reward),
+                info["status"],
+                info["error"],
+                info["function"],
+                info["succ_calling"],
+                info["contribution"],
+            )
             s.traj.steps.append(rec)
             if info["status"] == 0:
                 s.called.add(info["function"])
@@ -118,7 +130,7 @@ def run_episodes(
             s.obs, s.info = obs, info
             if terminated or truncated:
                 task = bases[i].task
-                assert task is not None  # noqa: S101
+                assert task is not None
                 cat = bases[i].suite.catalogue
                 rel = {cat.api(*k).function_name for k in task.relevant_apis}
                 s.traj.relevant_called = len(rel & s.called)
@@ -130,7 +142,7 @@ def run_episodes(
 
 def _finish(slots: list[_Slot | None], i: int, infra: str = "") -> Trajectory:
     s = slots[i]
-    assert s is not None  # noqa: S101
+    assert s is not None
     slots[i] = None
     s.traj.wall_s = time.perf_counter() - s.start
     if infra:

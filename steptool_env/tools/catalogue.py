@@ -17,16 +17,16 @@ FINISH = "Finish"
 
 FINISH_SCHEMA: dict[str, Any] = {
     "name": FINISH,
-    "description": "End the episode. With return_type \"give_answer\", final_answer is the "
+    "description": 'End the episode. With return_type "give_answer", final_answer is the '
     "only text the user sees, so it must state every fact the task asks for. With "
-    "return_type \"give_up_and_restart\", the attempt is abandoned.",
+    'return_type "give_up_and_restart", the attempt is abandoned.',
     "parameters": {
         "type": "object",
         "properties": {
             "return_type": {"type": "string", "enum": ["give_answer", "give_up_and_restart"]},
             "final_answer": {
                 "type": "string",
-                "description": 'The answer shown to the user; required when return_type '
+                "description": "The answer shown to the user; required when return_type "
                 'is "give_answer".',
             },
         },

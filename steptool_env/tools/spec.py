@@ -215,9 +215,7 @@ def _params(raw: Any, *, required: bool, where: str) -> tuple[ParamSpec, ...]:
     return tuple(_param_from_dict(p, required=required, where=where) for p in raw)
 
 
-def api_from_dict(
-    raw: Any, *, category: str, tool_name: str, tool_std: str, where: str
-) -> ApiSpec:
+def api_from_dict(raw: Any, *, category: str, tool_name: str, tool_std: str, where: str) -> ApiSpec:
     """Build an :class:`ApiSpec` from a ToolBench ``api_list`` entry."""
     if not isinstance(raw, Mapping):
         raise CatalogueError(f"{where}: an api_list entry must be an object")

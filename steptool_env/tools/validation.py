@@ -65,9 +65,7 @@ def _check(p: ParamSpec, value: Any) -> Any:
     elif t is ParamType.ENUM:
         if isinstance(value, str):
             if p.enum and value not in p.enum:
-                raise InvalidArguments(
-                    f"parameter {p.name!r} must be one of {', '.join(p.enum)}"
-                )
+                raise InvalidArguments(f"parameter {p.name!r} must be one of {', '.join(p.enum)}")
             return value
     elif t is ParamType.ARRAY:
         if isinstance(value, list):

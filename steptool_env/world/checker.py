@@ -41,6 +41,8 @@ def normalize_value(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
+        if value.isalnum() and value.isascii():
+            return value.lower()
         return normalize_text(value).strip()
     if isinstance(value, (list, tuple)):
         return tuple(normalize_value(v) for v in value)

@@ -71,7 +71,9 @@ class Domain:
 
         return deco
 
-    def task(self, type_id: str, *, group: str, tools: tuple[str, ...]) -> Callable[[TaskFn], TaskFn]:
+    def task(
+        self, type_id: str, *, group: str, tools: tuple[str, ...]
+    ) -> Callable[[TaskFn], TaskFn]:
         if group not in ("G1", "G2", "G3"):
             raise CatalogueError(f"task type {type_id!r}: group must be G1, G2 or G3")
 

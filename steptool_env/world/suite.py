@@ -59,8 +59,7 @@ _SPLIT_RULES: dict[str, tuple[str | None, str]] = {
     "val": (None, "seen"),
     "train": (None, "seen"),
 }
-_GENERATION_ORDER = ("I1-Inst", "I2-Inst", "I3-Inst", "I1-Tool", "I1-Cat", "I2-Cat", "val",
-                     "train")
+_GENERATION_ORDER = ("I1-Inst", "I2-Inst", "I3-Inst", "I1-Tool", "I1-Cat", "I2-Cat", "val", "train")
 _MAX_FAILURES = 60
 
 
@@ -122,8 +121,9 @@ def load_templates(folder: Path) -> dict[str, Templates]:
                 raise CatalogueError(f"{file}: templates of {type_id!r} defined twice")
             train, held = entry.get("train"), entry.get("heldout")
             if not train or not held:
-                raise CatalogueError(f"{file}: task {type_id!r} needs non-empty 'train' and "
-                                     "'heldout' template lists")
+                raise CatalogueError(
+                    f"{file}: task {type_id!r} needs non-empty 'train' and 'heldout' template lists"
+                )
             if set(train) & set(held):
                 raise CatalogueError(f"{file}: task {type_id!r} has a template in both lists")
             out[type_id] = Templates(tuple(train), tuple(held))
@@ -167,8 +167,14 @@ class Suite:
 
 
 class _Generator:
-    def __init__(self, cfg: SuiteConfig, catalogue: Catalogue, world: World,
-                 types: Mapping[str, TaskType], templates: Mapping[str, Templates]) -> None:
+    def __init__(
+        self,
+        cfg: SuiteConfig,
+        catalogue: Catalogue,
+        world: World,
+        types: Mapping[str, TaskType],
+        templates: Mapping[str, Templates],
+    ) -> None:
         self.cfg, self.catalogue, self.world = cfg, catalogue, world
         self.types, self.templates = types, templates
         self.tool_category = {t.tool_name: t.category for t in catalogue.tools}
@@ -183,7 +189,8 @@ class _Generator:
                 raise CatalogueError(f"suite.toml: held-out category {c!r} is not in the catalogue")
         self.held_tools, self.held_cats = held_tools, held_cats
         self.seen_apis = tuple(
-            a.function_name for a in catalogue
+            a.function_name
+            for a in catalogue
             if a.tool_name not in held_tools and a.category not in held_cats
         )
         self.taken: set[tuple[Any, ...]] = set()
@@ -215,8 +222,9 @@ class _Generator:
             out.append((tt, chosen))
         return out
 
-    def api_list(self, rng: StableRng, split: str, relevant: Sequence[str],
-                 tools: Sequence[str]) -> tuple[str, ...]:
+    def api_list(
+        self, rng: StableRng, split: str, relevant: Sequence[str], tools: Sequence[str]
+    ) -> tuple[str, ...]:
         kind = _SPLIT_RULES[split][1]
         n_dis = max(self.cfg.min_distractors, self.cfg.api_list_size - len(relevant))
         rel = set(relevant)
@@ -224,14 +232,21 @@ class _Generator:
         cats = {self.tool_category[t] for t in tools}
         tiers = [
             [a.function_name for t in tools for a in self.catalogue.by_tool[t].apis],
-            [a.function_name for c in sorted(cats) for tool in self.catalogue.tools_in(c)
-             for a in tool.apis],
+            [
+                a.function_name
+                for c in sorted(cats)
+                for tool in self.catalogue.tools_in(c)
+                for a in tool.apis
+            ],
             list(self.seen_apis),
         ]
         chosen: list[str] = []
         for tier in tiers:
-            pool = [f for f in tier if f not in rel and f not in chosen
-                    and (allowed is None or f in allowed)]
+            pool = [
+                f
+                for f in tier
+                if f not in rel and f not in chosen and (allowed is None or f in allowed)
+            ]
             need = n_dis - len(chosen)
             if need <= 0:
                 break
@@ -240,8 +255,16 @@ class _Generator:
         rng.shuffle(out)
         return tuple(out)
 
-    def make_task(self, rng: StableRng, split: str, index: int, tt: TaskType,
-                  template_id: str, template: str, draft: TaskDraft) -> Task:
+    def make_task(
+        self,
+        rng: StableRng,
+        split: str,
+        index: int,
+        tt: TaskType,
+        template_id: str,
+        template: str,
+        draft: TaskDraft,
+    ) -> Task:
         fields = _template_fields(template)
         if fields != set(draft.slots):
             raise CatalogueError(
@@ -256,7 +279,8 @@ class _Generator:
                 relevant_keys.append((g.tool, g.api))
         relevant = [self.catalogue.api(*k).function_name for k in relevant_keys]
         answer = draft.answer or "; ".join(
-            str(f.value) for f in draft.facts if isinstance(f, AnswerFact))
+            str(f.value) for f in draft.facts if isinstance(f, AnswerFact)
+        )
         return Task(
             task_id=f"{split}-{index:05d}",
             split=split,
@@ -285,8 +309,10 @@ class _Generator:
         while len(tasks) < size:
             live = [i for i in order if failures[pool[i][0].type_id] < _MAX_FAILURES]
             if not live:
-                raise TaskError(f"split {split!r}: only {len(tasks)} distinct tasks could be "
-                                f"generated, {size} requested")
+                raise TaskError(
+                    f"split {split!r}: only {len(tasks)} distinct tasks could be "
+                    f"generated, {size} requested"
+                )
             tt, templates = pool[live[cursor % len(live)]]
             cursor += 1
             draft = tt.generate(rng.child(tt.type_id), self.world)
@@ -301,15 +327,20 @@ class _Generator:
         return tuple(tasks)
 
 
-def _check_consistency(catalogue: Catalogue, table: Mapping[tuple[str, str], ApiFn],
-                       types: Mapping[str, TaskType], templates: Mapping[str, Templates]) -> None:
+def _check_consistency(
+    catalogue: Catalogue,
+    table: Mapping[tuple[str, str], ApiFn],
+    types: Mapping[str, TaskType],
+    templates: Mapping[str, Templates],
+) -> None:
     declared = set(catalogue.by_key)
     implemented = set(table)
     if declared - implemented:
         raise CatalogueError(f"APIs without implementation: {sorted(declared - implemented)}")
     if implemented - declared:
-        raise CatalogueError(f"implementations without catalogue entry: "
-                             f"{sorted(implemented - declared)}")
+        raise CatalogueError(
+            f"implementations without catalogue entry: {sorted(implemented - declared)}"
+        )
     for tid, tt in types.items():
         missing = [t for t in tt.tools if t not in catalogue.by_tool]
         if missing:
@@ -317,8 +348,9 @@ def _check_consistency(catalogue: Catalogue, table: Mapping[tuple[str, str], Api
     if set(types) - set(templates):
         raise CatalogueError(f"task types without templates: {sorted(set(types) - set(templates))}")
     if set(templates) - set(types):
-        raise CatalogueError(f"templates of unknown task types: "
-                             f"{sorted(set(templates) - set(types))}")
+        raise CatalogueError(
+            f"templates of unknown task types: {sorted(set(templates) - set(types))}"
+        )
 
 
 def _digest(obj: Any) -> str:
@@ -342,11 +374,13 @@ def generate_suite(folder: Path) -> Suite:
             splits[name] = gen.generate(name, cfg.split_sizes[name])
     ordered = {name: splits[name] for name in SPLITS if name in splits}
     by_id = {t.task_id: t for tasks in ordered.values() for t in tasks}
-    suite_hash = _digest({
-        "config": (folder / "suite.toml").read_text(encoding="utf-8"),
-        "catalogue": catalogue.content_hash(),
-        "tasks": {name: [t.to_dict() for t in tasks] for name, tasks in ordered.items()},
-    })
+    suite_hash = _digest(
+        {
+            "config": (folder / "suite.toml").read_text(encoding="utf-8"),
+            "catalogue": catalogue.content_hash(),
+            "tasks": {name: [t.to_dict() for t in tasks] for name, tasks in ordered.items()},
+        }
+    )
     return Suite(cfg, catalogue, world, table, ordered, suite_hash, by_id)
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from steptool_env.seeding import StableRng
 from steptool_env.world.domain import Domain
-from steptool_env.world.helpers import ApiInputError, get_by_id, matches, paginate, require_text
+from steptool_env.world.helpers import (
+    ApiInputError,
+    SearchIndex,
+    get_by_id,
+    paginate,
+    require_text,
+)
 from steptool_env.world.names import place, unique, word
 from steptool_env.world.state import World, WorldState
 from steptool_env.world.tasks import AnswerFact, GoldCall, TaskDraft
@@ -22,8 +28,20 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, TaskDraft
 DOMAIN = Domain("geography")
 
 CONTINENTS = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
-LANGUAGES = ("Aldric", "Belamese", "Corvish", "Dunari", "Estovan", "Farrin", "Galic",
-             "Hestian", "Ivorian", "Jorvic", "Kesh", "Lumeran")
+LANGUAGES = (
+    "Aldric",
+    "Belamese",
+    "Corvish",
+    "Dunari",
+    "Estovan",
+    "Farrin",
+    "Galic",
+    "Hestian",
+    "Ivorian",
+    "Jorvic",
+    "Kesh",
+    "Lumeran",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +77,49 @@ class GeoData:
     cities: Mapping[str, City]
     cities_by_country: Mapping[str, tuple[City, ...]]
     """Each country's cities, most populous first."""
+    city_index: SearchIndex[City]
+    country_index: SearchIndex[Country]
 
     @property
     def city_list(self) -> tuple[City, ...]:
         return tuple(self.cities.values())
 
 
-N_COUNTRIES = 24
+N_COUNTRIES = 64
 CITIES_PER_COUNTRY = (3, 6)
-CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "AUD", "CAD", "SEK", "NOK", "INR", "BRL",
-              "ZAR", "MXN", "SGD", "NZD", "KRW", "DKK", "PLN", "THB", "TRY", "CZK", "HUF",
-              "ILS", "CLP")
+CURRENCIES = (
+    "USD",
+    "EUR",
+    "GBP",
+    "JPY",
+    "CHF",
+    "AUD",
+    "CAD",
+    "SEK",
+    "NOK",
+    "INR",
+    "BRL",
+    "ZAR",
+    "MXN",
+    "SGD",
+    "NZD",
+    "KRW",
+    "DKK",
+    "PLN",
+    "THB",
+    "TRY",
+    "CZK",
+    "HUF",
+    "ILS",
+    "CLP",
+)
 
 
 @DOMAIN.builder
 def build(rng: StableRng, world: Mapping[str, Any]) -> GeoData:
-    names = unique(rng, lambda r: word(r, (2, 3)) + r.choice(("ia", "a", "land", "stan", "")),
-                   N_COUNTRIES)
+    names = unique(
+        rng, lambda r: word(r, (2, 3)) + r.choice(("ia", "a", "land", "stan", "")), N_COUNTRIES
+    )
     taken_codes: set[str] = set()
     countries: dict[str, Country] = {}
     cities: dict[str, City] = {}
@@ -85,19 +129,34 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> GeoData:
     next_city = 1001
     for i, name in enumerate(names):
         code = next(
-            c for c in (name[:2].upper(), name[0] + name[2], name[0] + name[-1], f"{name[0]}{i}")
+            c
+            for c in (name[:2].upper(), name[0] + name[2], name[0] + name[-1], f"{name[0]}{i}")
             if c.upper() not in taken_codes
         ).upper()
         taken_codes.add(code)
         continent = CONTINENTS[i % len(CONTINENTS)]
-        base_lat = {"Africa": 0, "Asia": 35, "Europe": 50, "North America": 40,
-                    "South America": -20, "Oceania": -30}[continent]
-        base_lon = {"Africa": 20, "Asia": 100, "Europe": 10, "North America": -95,
-                    "South America": -60, "Oceania": 140}[continent]
+        base_lat = {
+            "Africa": 0,
+            "Asia": 35,
+            "Europe": 50,
+            "North America": 40,
+            "South America": -20,
+            "Oceania": -30,
+        }[continent]
+        base_lon = {
+            "Africa": 20,
+            "Asia": 100,
+            "Europe": 10,
+            "North America": -95,
+            "South America": -60,
+            "Oceania": 140,
+        }[continent]
         offset = round(base_lon / 15) + rng.randint(-1, 1)
         n_cities = rng.randint(*CITIES_PER_COUNTRY)
-        pops = sorted((rng.randint(40, 4000) * 1000 + rng.randint(0, 999) for _ in range(n_cities)),
-                      reverse=True)
+        pops = sorted(
+            (rng.randint(40, 4000) * 1000 + rng.randint(0, 999) for _ in range(n_cities)),
+            reverse=True,
+        )
         own: list[City] = []
         capital_idx = rng.below(min(2, n_cities))
         for j in range(n_cities):
@@ -130,7 +189,13 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> GeoData:
             languages=tuple(rng.sample(LANGUAGES, rng.randint(1, 3))),
             calling_code=f"+{rng.randint(20, 999)}",
         )
-    return GeoData(countries=countries, cities=cities, cities_by_country=by_country)
+    return GeoData(
+        countries=countries,
+        cities=cities,
+        cities_by_country=by_country,
+        city_index=SearchIndex(cities.values(), lambda c: c.name),
+        country_index=SearchIndex(countries.values(), lambda c: c.name),
+    )
 
 
 def geo(state_or_world: WorldState | World) -> GeoData:
@@ -162,8 +227,7 @@ def search_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     g = geo(state)
     q = require_text(args, "query")
     code = args.get("country_code")
-    found = [c for c in g.city_list if matches(q, c.name)
-             and (not code or c.country_code == str(code).upper())]
+    found = [c for c in g.city_index.search(q) if not code or c.country_code == str(code).upper()]
     return paginate(found, args.get("page", 1), 5, city_summary)
 
 
@@ -171,9 +235,15 @@ def search_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def get_city_details(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     c = get_by_id(geo(state).cities, args["city_id"], "city")
     return {
-        "city_id": c.city_id, "name": c.name, "country_code": c.country_code,
-        "population": c.population, "latitude": c.lat, "longitude": c.lon,
-        "elevation_m": c.elevation_m, "founded": c.founded, "is_capital": c.is_capital,
+        "city_id": c.city_id,
+        "name": c.name,
+        "country_code": c.country_code,
+        "population": c.population,
+        "latitude": c.lat,
+        "longitude": c.lon,
+        "elevation_m": c.elevation_m,
+        "founded": c.founded,
+        "is_capital": c.is_capital,
     }
 
 
@@ -184,8 +254,9 @@ def list_cities_in_country(state: WorldState, args: Mapping[str, Any]) -> dict[s
     own = g.cities_by_country[country.code]
     if args.get("sort", "population") == "name":
         own = tuple(sorted(own, key=lambda c: c.name))
-    return paginate(own, args.get("page", 1), 3,
-                    lambda c: {**city_summary(c), "population": c.population})
+    return paginate(
+        own, args.get("page", 1), 3, lambda c: {**city_summary(c), "population": c.population}
+    )
 
 
 @DOMAIN.api("geodb_cities", "nearby_cities")
@@ -206,9 +277,15 @@ def nearby_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def _country_view(g: GeoData, c: Country) -> dict[str, Any]:
     cap = g.cities[c.capital_id]
     return {
-        "country_code": c.code, "name": c.name, "continent": c.continent,
-        "capital": cap.name, "capital_city_id": cap.city_id, "population": c.population,
-        "area_km2": c.area_km2, "currency": c.currency, "languages": list(c.languages),
+        "country_code": c.code,
+        "name": c.name,
+        "continent": c.continent,
+        "capital": cap.name,
+        "capital_city_id": cap.city_id,
+        "population": c.population,
+        "area_km2": c.area_km2,
+        "currency": c.currency,
+        "languages": list(c.languages),
         "calling_code": c.calling_code,
     }
 
@@ -217,8 +294,7 @@ def _country_view(g: GeoData, c: Country) -> dict[str, Any]:
 def search_countries(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     g = geo(state)
     q = require_text(args, "name")
-    found = [{"country_code": c.code, "name": c.name} for c in g.countries.values()
-             if matches(q, c.name)]
+    found = [{"country_code": c.code, "name": c.name} for c in g.country_index.search(q)]
     return {"results": found}
 
 
@@ -235,17 +311,22 @@ def list_countries_by_continent(state: WorldState, args: Mapping[str, Any]) -> d
     if cont not in CONTINENTS:
         raise ApiInputError(f"unknown continent {cont!r}")
     found = sorted((c for c in g.countries.values() if c.continent == cont), key=lambda c: c.name)
-    return paginate(found, args.get("page", 1), 5,
-                    lambda c: {"country_code": c.code, "name": c.name})
+    return paginate(
+        found, args.get("page", 1), 5, lambda c: {"country_code": c.code, "name": c.name}
+    )
 
 
 @DOMAIN.api("countries_info", "get_country_cities")
 def get_country_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     g = geo(state)
     country = _country_by_code(g, args["country_code"])
-    return {"country_code": country.code, "cities": [
-        {**city_summary(c), "population": c.population}
-        for c in g.cities_by_country[country.code]]}
+    return {
+        "country_code": country.code,
+        "cities": [
+            {**city_summary(c), "population": c.population}
+            for c in g.cities_by_country[country.code]
+        ],
+    }
 
 
 # ---------------------------------------------------------------- timezone_db
@@ -253,8 +334,11 @@ def get_country_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
 def get_city_timezone(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     c = get_by_id(geo(state).cities, args["city_id"], "city")
     sign = "+" if c.utc_offset >= 0 else "-"
-    return {"city_id": c.city_id, "utc_offset_hours": c.utc_offset,
-            "timezone": f"UTC{sign}{abs(c.utc_offset):02d}:00"}
+    return {
+        "city_id": c.city_id,
+        "utc_offset_hours": c.utc_offset,
+        "timezone": f"UTC{sign}{abs(c.utc_offset):02d}:00",
+    }
 
 
 @DOMAIN.api("timezone_db", "convert_time")
@@ -270,9 +354,13 @@ def convert_time(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise ApiInputError("time must be HH:MM (24-hour clock)") from None
     total = (hh * 60 + mm + (b.utc_offset - a.utc_offset) * 60) % (24 * 60)
-    return {"from_city_id": a.city_id, "to_city_id": b.city_id, "from_time": f"{hh:02d}:{mm:02d}",
-            "to_time": f"{total // 60:02d}:{total % 60:02d}",
-            "difference_hours": b.utc_offset - a.utc_offset}
+    return {
+        "from_city_id": a.city_id,
+        "to_city_id": b.city_id,
+        "from_time": f"{hh:02d}:{mm:02d}",
+        "to_time": f"{total // 60:02d}:{total % 60:02d}",
+        "difference_hours": b.utc_offset - a.utc_offset,
+    }
 
 
 @DOMAIN.api("timezone_db", "list_cities_in_timezone")
@@ -324,7 +412,10 @@ def task_city_population(rng: StableRng, world: World) -> TaskDraft:
     c = _pick_city(rng, geo(world))
     return TaskDraft(
         slots={"city": c.name},
-        gold=(_search(c), GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,))),
+        gold=(
+            _search(c),
+            GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,)),
+        ),
         facts=(AnswerFact(c.population, "population"),),
         answer=f"{c.name} has a population of {c.population}.",
     )
@@ -335,7 +426,10 @@ def task_city_founded(rng: StableRng, world: World) -> TaskDraft:
     c = _pick_city(rng, geo(world))
     return TaskDraft(
         slots={"city": c.name},
-        gold=(_search(c), GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,))),
+        gold=(
+            _search(c),
+            GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,)),
+        ),
         facts=(AnswerFact(c.founded, "founded"), AnswerFact(c.elevation_m, "elevation")),
         answer=f"{c.name} was founded in {c.founded} and lies at {c.elevation_m} m.",
     )
@@ -348,8 +442,10 @@ def task_country_capital(rng: StableRng, world: World) -> TaskDraft:
     cap = g.cities[country.capital_id]
     return TaskDraft(
         slots={"country": country.name},
-        gold=(GoldCall("countries_info", "search_countries", {"name": country.name}),
-              GoldCall("countries_info", "get_country", {"country_code": country.code}, (0,))),
+        gold=(
+            GoldCall("countries_info", "search_countries", {"name": country.name}),
+            GoldCall("countries_info", "get_country", {"country_code": country.code}, (0,)),
+        ),
         facts=(AnswerFact(cap.name, "capital"), AnswerFact(country.currency, "currency")),
         answer=f"The capital of {country.name} is {cap.name}; it pays in {country.currency}.",
     )
@@ -363,11 +459,14 @@ def task_largest_city(rng: StableRng, world: World) -> TaskDraft:
     top = own[0]
     return TaskDraft(
         slots={"country": country.name},
-        gold=(GoldCall("countries_info", "search_countries", {"name": country.name}),
-              GoldCall("countries_info", "get_country_cities", {"country_code": country.code},
-                       (0,))),
-        facts=(AnswerFact(top.name, "largest city", tuple(c.name for c in own[1:])),
-               AnswerFact(top.population, "population")),
+        gold=(
+            GoldCall("countries_info", "search_countries", {"name": country.name}),
+            GoldCall("countries_info", "get_country_cities", {"country_code": country.code}, (0,)),
+        ),
+        facts=(
+            AnswerFact(top.name, "largest city", tuple(c.name for c in own[1:])),
+            AnswerFact(top.population, "population"),
+        ),
         answer=f"The most populous city of {country.name} is {top.name} ({top.population}).",
     )
 
@@ -381,9 +480,16 @@ def task_distance(rng: StableRng, world: World) -> TaskDraft | None:
     km = haversine_km(a, b)
     return TaskDraft(
         slots={"city_a": a.name, "city_b": b.name},
-        gold=(_search(a), _search(b),
-              GoldCall("distance_calculator", "city_distance",
-                       {"city_id_a": a.city_id, "city_id_b": b.city_id}, (0, 1))),
+        gold=(
+            _search(a),
+            _search(b),
+            GoldCall(
+                "distance_calculator",
+                "city_distance",
+                {"city_id_a": a.city_id, "city_id_b": b.city_id},
+                (0, 1),
+            ),
+        ),
         facts=(AnswerFact(km, "distance km"),),
         answer=f"{a.name} and {b.name} are {km} km apart.",
     )
@@ -399,16 +505,22 @@ def task_time_difference(rng: StableRng, world: World) -> TaskDraft | None:
     to_time = f"{total // 60:02d}:{total % 60:02d}"
     return TaskDraft(
         slots={"city_a": a.name, "city_b": b.name, "time": t},
-        gold=(_search(a), _search(b),
-              GoldCall("timezone_db", "convert_time",
-                       {"time": t, "from_city_id": a.city_id, "to_city_id": b.city_id}, (0, 1))),
+        gold=(
+            _search(a),
+            _search(b),
+            GoldCall(
+                "timezone_db",
+                "convert_time",
+                {"time": t, "from_city_id": a.city_id, "to_city_id": b.city_id},
+                (0, 1),
+            ),
+        ),
         facts=(AnswerFact(to_time, "local time"),),
         answer=f"When it is {t} in {a.name} it is {to_time} in {b.name}.",
     )
 
 
-@DOMAIN.task("geo.travel_time", group="G2",
-             tools=("geodb_cities", "distance_calculator"))
+@DOMAIN.task("geo.travel_time", group="G2", tools=("geodb_cities", "distance_calculator"))
 def task_travel_time(rng: StableRng, world: World) -> TaskDraft | None:
     g = geo(world)
     a, b = rng.sample(g.city_list, 2)
@@ -417,11 +529,17 @@ def task_travel_time(rng: StableRng, world: World) -> TaskDraft | None:
     hours = round(km / {"car": 80.0, "train": 120.0}[mode], 2)
     return TaskDraft(
         slots={"city_a": a.name, "city_b": b.name, "mode": mode},
-        gold=(_search(a), _search(b),
-              GoldCall("distance_calculator", "city_distance",
-                       {"city_id_a": a.city_id, "city_id_b": b.city_id}, (0, 1)),
-              GoldCall("distance_calculator", "travel_time",
-                       {"distance_km": km, "mode": mode}, (2,))),
+        gold=(
+            _search(a),
+            _search(b),
+            GoldCall(
+                "distance_calculator",
+                "city_distance",
+                {"city_id_a": a.city_id, "city_id_b": b.city_id},
+                (0, 1),
+            ),
+            GoldCall("distance_calculator", "travel_time", {"distance_km": km, "mode": mode}, (2,)),
+        ),
         facts=(AnswerFact(hours, "hours"),),
         answer=f"By {mode}, {a.name} to {b.name} ({km} km) takes about {hours} hours.",
     )

@@ -20,7 +20,6 @@ from steptool_env.world.helpers import (
     ApiInputError,
     day,
     get_by_id,
-    matches,
     parse_date,
     require_text,
 )
@@ -29,10 +28,31 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, TaskDraft
 
 DOMAIN = Domain("weather", requires=("geography",))
 
-CONDITIONS = ("clear", "partly cloudy", "overcast", "light rain", "heavy rain", "thunderstorm",
-              "fog", "snow", "windy")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+CONDITIONS = (
+    "clear",
+    "partly cloudy",
+    "overcast",
+    "light rain",
+    "heavy rain",
+    "thunderstorm",
+    "fog",
+    "snow",
+    "windy",
+)
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 POLLUTANTS = ("pm25", "pm10", "o3", "no2", "so2", "co")
 
 
@@ -64,8 +84,9 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> WeatherData:
         sid = f"AQ{5000 + i * 7}"
         stations[sid] = c.city_id
         station_of[c.city_id] = sid
-    return WeatherData(seed=rng.randint(0, 2**31), climate=climate, stations=stations,
-                       station_of_city=station_of)
+    return WeatherData(
+        seed=rng.randint(0, 2**31), climate=climate, stations=stations, station_of_city=station_of
+    )
 
 
 def _data(state: WorldState | World) -> WeatherData:
@@ -79,7 +100,7 @@ def daily(data: WeatherData, city: City, date: dt.date) -> dict[str, Any]:
     mean = data.climate[city.city_id][date.month - 1]
     t_max = round(mean + r.uniform(2, 7), 1)
     t_min = round(mean - r.uniform(2, 7), 1)
-    cond = r.choice(CONDITIONS if mean > 2 else CONDITIONS[:4] + ("snow", "fog"))
+    cond = r.choice(CONDITIONS if mean > 2 else (*CONDITIONS[:4], "snow", "fog"))
     rain = 0.0 if cond in ("clear", "partly cloudy", "fog") else round(r.uniform(0.2, 30), 1)
     return {
         "date": date.isoformat(),
@@ -96,17 +117,29 @@ def current(data: WeatherData, city: City) -> dict[str, Any]:
     d = daily(data, city, TODAY)
     r = StableRng(derive_seed(data.seed, city.city_id, "now"))
     temp = round(d["temp_min_c"] + (d["temp_max_c"] - d["temp_min_c"]) * r.uniform(0.3, 0.9), 1)
-    return {"city_id": city.city_id, "observed_at": f"{TODAY.isoformat()}T14:00",
-            "temperature_c": temp, "condition": d["condition"],
-            "humidity_pct": d["humidity_pct"], "wind_kph": d["wind_kph"]}
+    return {
+        "city_id": city.city_id,
+        "observed_at": f"{TODAY.isoformat()}T14:00",
+        "temperature_c": temp,
+        "condition": d["condition"],
+        "humidity_pct": d["humidity_pct"],
+        "wind_kph": d["wind_kph"],
+    }
 
 
 def air(data: WeatherData, city: City) -> dict[str, Any]:
     r = StableRng(derive_seed(data.seed, city.city_id, "air"))
     levels = {p: round(r.uniform(2, 80), 1) for p in POLLUTANTS}
     aqi = int(max(levels["pm25"] * 2.1, levels["pm10"] * 1.2, levels["o3"] * 1.1))
-    category = ("good" if aqi <= 50 else "moderate" if aqi <= 100
-                else "unhealthy for sensitive groups" if aqi <= 150 else "unhealthy")
+    category = (
+        "good"
+        if aqi <= 50
+        else "moderate"
+        if aqi <= 100
+        else "unhealthy for sensitive groups"
+        if aqi <= 150
+        else "unhealthy"
+    )
     dominant = max(POLLUTANTS, key=lambda p: (levels[p], p))
     return {"aqi": aqi, "category": category, "dominant_pollutant": dominant, "levels": levels}
 
@@ -115,8 +148,10 @@ def air(data: WeatherData, city: City) -> dict[str, Any]:
 @DOMAIN.api("open_weather", "find_city")
 def find_city(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "q")
-    found = [{"city_id": c.city_id, "name": c.name, "country_code": c.country_code}
-             for c in geo(state).city_list if matches(q, c.name)]
+    found = [
+        {"city_id": c.city_id, "name": c.name, "country_code": c.country_code}
+        for c in geo(state).city_index.search(q)
+    ]
     return {"count": len(found), "list": found[:8]}
 
 
@@ -136,8 +171,10 @@ def forecast(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(days, int) or not 1 <= days <= 7:
         raise ApiInputError("days must be an integer from 1 to 7")
     data = _data(state)
-    return {"city_id": city.city_id, "days": [
-        daily(data, city, TODAY + dt.timedelta(days=k)) for k in range(1, days + 1)]}
+    return {
+        "city_id": city.city_id,
+        "days": [daily(data, city, TODAY + dt.timedelta(days=k)) for k in range(1, days + 1)],
+    }
 
 
 @DOMAIN.api("open_weather", "historical_weather")
@@ -154,9 +191,12 @@ def historical_weather(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
 def search_stations(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "city_name")
     data = _data(state)
-    return {"stations": [
-        {"station_id": data.station_of_city[c.city_id], "city": c.name}
-        for c in geo(state).city_list if matches(q, c.name)][:8]}
+    return {
+        "stations": [
+            {"station_id": data.station_of_city[c.city_id], "city": c.name}
+            for c in geo(state).city_index.search(q)
+        ][:8]
+    }
 
 
 @DOMAIN.api("air_quality", "station_aqi")
@@ -164,8 +204,12 @@ def station_aqi(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = _data(state)
     city_id = get_by_id(data.stations, args["station_id"], "station")
     a = air(data, geo(state).cities[city_id])
-    return {"station_id": args["station_id"].strip(), "aqi": a["aqi"], "category": a["category"],
-            "dominant_pollutant": a["dominant_pollutant"]}
+    return {
+        "station_id": args["station_id"].strip(),
+        "aqi": a["aqi"],
+        "category": a["category"],
+        "dominant_pollutant": a["dominant_pollutant"],
+    }
 
 
 @DOMAIN.api("air_quality", "pollutant_levels")
@@ -225,8 +269,10 @@ def task_current(rng: StableRng, world: World) -> TaskDraft:
     return TaskDraft(
         slots={"city": c.name},
         gold=(_find(c), GoldCall("open_weather", "current_weather", {"city_id": c.city_id}, (0,))),
-        facts=(AnswerFact(now["temperature_c"], "temperature"),
-               AnswerFact(now["condition"], "condition")),
+        facts=(
+            AnswerFact(now["temperature_c"], "temperature"),
+            AnswerFact(now["condition"], "condition"),
+        ),
         answer=f"It is {now['temperature_c']} °C and {now['condition']} in {c.name}.",
     )
 
@@ -238,8 +284,16 @@ def task_forecast(rng: StableRng, world: World) -> TaskDraft:
     d = daily(_data(world), c, TODAY + dt.timedelta(days=k))
     return TaskDraft(
         slots={"city": c.name, "date": d["date"]},
-        gold=(_find(c), GoldCall("open_weather", "forecast", {"city_id": c.city_id, "days": k},
-                                 (0,), match=("city_id",))),
+        gold=(
+            _find(c),
+            GoldCall(
+                "open_weather",
+                "forecast",
+                {"city_id": c.city_id, "days": k},
+                (0,),
+                match=("city_id",),
+            ),
+        ),
         facts=(AnswerFact(d["temp_max_c"], "max temperature"),),
         answer=f"On {d['date']} the high in {c.name} will be {d['temp_max_c']} °C.",
     )
@@ -252,10 +306,16 @@ def task_history(rng: StableRng, world: World) -> TaskDraft:
     d = daily(_data(world), c, dt.date.fromisoformat(date))
     return TaskDraft(
         slots={"city": c.name, "date": date},
-        gold=(_find(c), GoldCall("open_weather", "historical_weather",
-                                 {"city_id": c.city_id, "date": date}, (0,))),
-        facts=(AnswerFact(d["precipitation_mm"], "precipitation"),
-               AnswerFact(d["condition"], "condition")),
+        gold=(
+            _find(c),
+            GoldCall(
+                "open_weather", "historical_weather", {"city_id": c.city_id, "date": date}, (0,)
+            ),
+        ),
+        facts=(
+            AnswerFact(d["precipitation_mm"], "precipitation"),
+            AnswerFact(d["condition"], "condition"),
+        ),
         answer=f"On {date} {c.name} had {d['condition']} with {d['precipitation_mm']} mm.",
     )
 
@@ -268,8 +328,10 @@ def task_aqi(rng: StableRng, world: World) -> TaskDraft:
     a = air(data, c)
     return TaskDraft(
         slots={"city": c.name},
-        gold=(GoldCall("air_quality", "search_stations", {"city_name": c.name}),
-              GoldCall("air_quality", "station_aqi", {"station_id": sid}, (0,))),
+        gold=(
+            GoldCall("air_quality", "search_stations", {"city_name": c.name}),
+            GoldCall("air_quality", "station_aqi", {"station_id": sid}, (0,)),
+        ),
         facts=(AnswerFact(a["aqi"], "aqi"), AnswerFact(a["category"], "category")),
         answer=f"The AQI in {c.name} is {a['aqi']} ({a['category']}).",
     )
@@ -284,15 +346,22 @@ def task_pollutant(rng: StableRng, world: World) -> TaskDraft:
     level = air(data, c)["levels"][pol]
     return TaskDraft(
         slots={"city": c.name, "pollutant": pol.upper()},
-        gold=(GoldCall("air_quality", "search_stations", {"city_name": c.name}),
-              GoldCall("air_quality", "pollutant_levels", {"station_id": sid, "pollutant": pol},
-                       (0,), match=("station_id",))),
+        gold=(
+            GoldCall("air_quality", "search_stations", {"city_name": c.name}),
+            GoldCall(
+                "air_quality",
+                "pollutant_levels",
+                {"station_id": sid, "pollutant": pol},
+                (0,),
+                match=("station_id",),
+            ),
+        ),
         facts=(AnswerFact(level, "level"),),
         answer=f"The {pol.upper()} level in {c.name} is {level} ug/m3.",
     )
 
 
-@DOMAIN.task("weather.warmest_month", group="G2", tools=("geodb_cities", "climate_normals"))
+@DOMAIN.task("weather.warmest_month", group="G2", tools=("open_weather", "climate_normals"))
 def task_warmest(rng: StableRng, world: World) -> TaskDraft:
     c = rng.choice(geo(world).city_list)
     temps = _data(world).climate[c.city_id]
@@ -300,15 +369,13 @@ def task_warmest(rng: StableRng, world: World) -> TaskDraft:
     others = tuple(m for m in MONTHS if m != MONTHS[i])
     return TaskDraft(
         slots={"city": c.name},
-        gold=(GoldCall("geodb_cities", "search_cities", {"query": c.name}),
-              GoldCall("climate_normals", "warmest_month", {"city_id": c.city_id}, (0,))),
+        gold=(_find(c), GoldCall("climate_normals", "warmest_month", {"city_id": c.city_id}, (0,))),
         facts=(AnswerFact(MONTHS[i], "month", others), AnswerFact(temps[i], "mean temperature")),
         answer=f"The warmest month in {c.name} is {MONTHS[i]} with a mean of {temps[i]} °C.",
     )
 
 
-@DOMAIN.task("weather.month_normal_daylight", group="G2",
-             tools=("geodb_cities", "climate_normals"))
+@DOMAIN.task("weather.month_normal_daylight", group="G2", tools=("open_weather", "climate_normals"))
 def task_month_daylight(rng: StableRng, world: World) -> TaskDraft:
     c = rng.choice(geo(world).city_list)
     date = day(rng.randint(1, 200))
@@ -323,18 +390,21 @@ def task_month_daylight(rng: StableRng, world: World) -> TaskDraft:
     hours = round(24.0 if x < -1 else 0.0 if x > 1 else 2 * math.degrees(math.acos(x)) / 15, 2)
     return TaskDraft(
         slots={"city": c.name, "date": date},
-        gold=(GoldCall("geodb_cities", "search_cities", {"query": c.name}),
-              GoldCall("climate_normals", "monthly_normals",
-                       {"city_id": c.city_id, "month": month}, (0,)),
-              GoldCall("climate_normals", "daylight_hours", {"city_id": c.city_id, "date": date},
-                       (0,))),
+        gold=(
+            _find(c),
+            GoldCall(
+                "climate_normals", "monthly_normals", {"city_id": c.city_id, "month": month}, (0,)
+            ),
+            GoldCall(
+                "climate_normals", "daylight_hours", {"city_id": c.city_id, "date": date}, (0,)
+            ),
+        ),
         facts=(AnswerFact(mean, "mean temperature"), AnswerFact(hours, "daylight hours")),
         answer=f"In {month} {c.name} averages {mean} °C; on {date} it gets {hours} hours of light.",
     )
 
 
-@DOMAIN.task("weather.capital_weather", group="G3",
-             tools=("countries_info", "open_weather"))
+@DOMAIN.task("weather.capital_weather", group="G3", tools=("countries_info", "open_weather"))
 def task_capital_weather(rng: StableRng, world: World) -> TaskDraft:
     g = geo(world)
     country = rng.choice(tuple(g.countries.values()))
@@ -342,16 +412,18 @@ def task_capital_weather(rng: StableRng, world: World) -> TaskDraft:
     now = current(_data(world), cap)
     return TaskDraft(
         slots={"country": country.name},
-        gold=(GoldCall("countries_info", "search_countries", {"name": country.name}),
-              GoldCall("countries_info", "get_country", {"country_code": country.code}, (0,)),
-              GoldCall("open_weather", "current_weather", {"city_id": cap.city_id}, (1,))),
+        gold=(
+            GoldCall("countries_info", "search_countries", {"name": country.name}),
+            GoldCall("countries_info", "get_country", {"country_code": country.code}, (0,)),
+            GoldCall("open_weather", "current_weather", {"city_id": cap.city_id}, (1,)),
+        ),
         facts=(AnswerFact(cap.name, "capital"), AnswerFact(now["temperature_c"], "temperature")),
-        answer=f"The capital of {country.name} is {cap.name}; it is {now['temperature_c']} °C there.",
+        answer=f"The capital of {country.name} is {cap.name}; "
+        f"it is {now['temperature_c']} °C there.",
     )
 
 
-@DOMAIN.task("weather.largest_city_forecast", group="G3",
-             tools=("countries_info", "open_weather"))
+@DOMAIN.task("weather.largest_city_forecast", group="G3", tools=("countries_info", "open_weather"))
 def task_largest_city_forecast(rng: StableRng, world: World) -> TaskDraft:
     g = geo(world)
     country = rng.choice(tuple(g.countries.values()))
@@ -359,13 +431,22 @@ def task_largest_city_forecast(rng: StableRng, world: World) -> TaskDraft:
     d = daily(_data(world), top, TODAY + dt.timedelta(days=1))
     return TaskDraft(
         slots={"country": country.name},
-        gold=(GoldCall("countries_info", "search_countries", {"name": country.name}),
-              GoldCall("countries_info", "get_country_cities", {"country_code": country.code},
-                       (0,)),
-              GoldCall("open_weather", "forecast", {"city_id": top.city_id, "days": 1}, (1,),
-                       match=("city_id",))),
-        facts=(AnswerFact(top.name, "city"), AnswerFact(d["condition"], "condition"),
-               AnswerFact(d["temp_max_c"], "max temperature")),
+        gold=(
+            GoldCall("countries_info", "search_countries", {"name": country.name}),
+            GoldCall("countries_info", "get_country_cities", {"country_code": country.code}, (0,)),
+            GoldCall(
+                "open_weather",
+                "forecast",
+                {"city_id": top.city_id, "days": 1},
+                (1,),
+                match=("city_id",),
+            ),
+        ),
+        facts=(
+            AnswerFact(top.name, "city"),
+            AnswerFact(d["condition"], "condition"),
+            AnswerFact(d["temp_max_c"], "max temperature"),
+        ),
         answer=f"Tomorrow in {top.name}, the largest city of {country.name}: {d['condition']}, "
         f"high of {d['temp_max_c']} °C.",
     )

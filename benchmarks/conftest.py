@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+import steptool_env  # noqa: F401
+from steptool_env.envs.prompts import finish_arguments, format_action
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.world.suite import load_suite
+
+
+@pytest.fixture(scope="session")
+def plans() -> list[tuple[str, list[str]]]:
+    """Oracle action texts for 500 train tasks (the agent's work is done up front)."""
+    suite = load_suite()
+    cat = suite.catalogue
+    out = []
+    for t in suite.split("train")[:500]:
+        acts = [
+            format_action("react", cat.api(g.tool, g.api).function_name, g.arguments, "x")
+            for g in t.gold
+        ]
+        acts.append(format_action("react", "Finish", finish_arguments(t.reference_answer)))
+        out.append((t.task_id, acts))
+    return out
+
+
+@pytest.fixture
+def env() -> ToolUseEnv:
+    return ToolUseEnv(split="train")

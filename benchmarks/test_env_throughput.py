@@ -1,0 +1,124 @@
+"""Env throughput: steps/s with the oracle in-process, p99 step latency, and one step broken
+down into parse, validate, execute, reward and render.
+
+    pytest benchmarks/ --benchmark-only
+
+Targets (DESIGN): >= 20,000 steps/s on one core; p99 step < 200 µs. The numbers are printed
+and stored in the benchmark's ``extra_info``; compare parts with ratios from the same run.
+"""
+
+from __future__ import annotations
+
+import time
+
+from steptool_env.agents import OracleAgent
+from steptool_env.bench.runner import episode_seed
+from steptool_env.envs.parsing import parse_react
+from steptool_env.envs.prompts import dumps
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
+from steptool_env.rollout import EpisodeSpec, collect
+from steptool_env.tools.status import Status
+from steptool_env.tools.validation import validate_arguments
+
+
+def _episodes(env: ToolUseEnv, plans) -> int:
+    n = 0
+    for task_id, acts in plans:
+        env.reset(options={"task_id": task_id})
+        for a in acts:
+            env.step(a)
+        n += len(acts)
+    return n
+
+
+def test_env_steps_per_second_oracle(benchmark, env, plans) -> None:
+    """Oracle episodes (reset + steps) on the bare env: the env's own cost."""
+    n = _episodes(env, plans)
+    benchmark.pedantic(_episodes, args=(env, plans), rounds=5, iterations=1)
+    sps = n / benchmark.stats.stats.mean
+    benchmark.extra_info["steps_per_s"] = round(sps)
+    print(f"\nenv steps/s (oracle, bare env, resets included): {sps:,.0f}")
+
+
+def test_step_latency_p99(benchmark, env, plans) -> None:
+    """Latency of each single step() call, over 500 oracle episodes."""
+
+    def measure() -> list[float]:
+        lat = []
+        for task_id, acts in plans:
+            env.reset(options={"task_id": task_id})
+            for a in acts:
+                t0 = time.perf_counter_ns()
+                env.step(a)
+                lat.append((time.perf_counter_ns() - t0) / 1000)
+        return lat
+
+    lat = benchmark.pedantic(measure, rounds=3, iterations=1)
+    lat.sort()
+    p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+    benchmark.extra_info.update({"p50_us": round(p50, 1), "p99_us": round(p99, 1)})
+    print(f"\nstep latency: p50 {p50:.1f} us, p99 {p99:.1f} us")
+
+
+def test_rollout_loop_with_oracle_agent(benchmark, plans) -> None:
+    """The full stack: rollout loop + oracle agent writing its texts + 8 gym.make envs."""
+    import gymnasium as gym
+
+    envs = [gym.make("StepTool/ToolBench-v0") for _ in range(8)]
+    specs = [EpisodeSpec(tid, episode_seed(0, tid)) for tid, _ in plans]
+
+    def run() -> int:
+        return sum(t.n_steps for t in collect(envs, OracleAgent(), specs))
+
+    n = run()
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    sps = n / benchmark.stats.stats.mean
+    benchmark.extra_info["steps_per_s"] = round(sps)
+    print(f"\nrollout-loop steps/s (oracle agent, 8 envs): {sps:,.0f}")
+
+
+# ------------------------------------------------------------------ one step, part by part
+def _typical(env: ToolUseEnv, plans):
+    task_id, acts = plans[0]
+    env.reset(options={"task_id": task_id})
+    task = env.task
+    parsed = parse_react(acts[0])
+    api = env.suite.catalogue.by_function[parsed.function]
+    return task, acts[0], parsed, api
+
+
+def test_part_parse(benchmark, env, plans) -> None:
+    _, text, _, _ = _typical(env, plans)
+    benchmark(parse_react, text)
+
+
+def test_part_validate(benchmark, env, plans) -> None:
+    _, _, parsed, api = _typical(env, plans)
+    benchmark(validate_arguments, api, parsed.arguments)
+
+
+def test_part_execute(benchmark, env, plans) -> None:
+    _, _, parsed, api = _typical(env, plans)
+    args = validate_arguments(api, parsed.arguments)
+    benchmark(env.backend.call, api.tool_name, api.api_name, args)
+
+
+def test_part_reward(benchmark, env, plans) -> None:
+    task, _, parsed, _ = _typical(env, plans)
+    index = gold_index(task, lambda t, a: env.suite.catalogue.api(t, a).function_name)
+    shaper = make_shaper("steptool")
+
+    def reward() -> float:
+        nodes = GoldTracker(index).observe(parsed.function, parsed.arguments)
+        return shaper(StepOutcome(Status.OK, 1, float(len(nodes)), False, 0.0))
+
+    benchmark(reward)
+
+
+def test_part_render(benchmark, env, plans) -> None:
+    _, _, parsed, api = _typical(env, plans)
+    result = env.backend.call(
+        api.tool_name, api.api_name, validate_arguments(api, parsed.arguments)
+    )
+    benchmark(dumps, {"error": "", "response": result.response})

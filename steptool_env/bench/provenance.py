@@ -1,0 +1,58 @@
+"""Provenance of a benchmark run: versions, git commit, hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+
+@cache
+def git_commit() -> str:
+    """The commit of the source checkout the package runs from ("unknown" outside git)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    commit = out.stdout.strip()
+    if out.returncode != 0 or not commit:
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    )
+    return commit + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def config_hash(config: Any) -> str:
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def environment() -> dict[str, str]:
+    import gymnasium
+
+    from steptool_env import __version__
+
+    return {
+        "package_version": __version__,
+        "gymnasium_version": gymnasium.__version__,
+        "python_version": platform.python_version(),
+        "git_commit": git_commit(),
+    }

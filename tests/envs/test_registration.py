@@ -1,0 +1,72 @@
+"""Every registered id: Gymnasium's check_env and seeded determinism (across processes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from steptool_env import ENV_IDS
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+def test_check_env_passes_without_warnings(env_id: str) -> None:
+    env = gym.make(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped, skip_render_check=True)
+    assert [str(w.message) for w in caught] == []
+    env.close()
+
+
+def trajectory_hash(env_id: str, seed: int, episodes: int = 3) -> str:
+    """Seeded rollout of random actions from the action space plus gold-like calls."""
+    env = gym.make(env_id)
+    env.action_space.seed(seed)
+    h = hashlib.sha256()
+    obs, info = env.reset(seed=seed)
+    h.update(obs.encode())
+    for _ in range(episodes):
+        for k in range(6):
+            if k % 2 == 0:
+                action = env.action_space.sample()[:40]
+            else:
+                name = info["api_list"][k % len(info["api_list"])] if "api_list" in info else "x"
+                action = f'Action: {name}\nAction Input: {{"query": "a", "city_id": "C1001"}}'
+            obs, r, term, trunc, step_info = env.step(action)
+            h.update(
+                json.dumps([obs, r, term, trunc, sorted(step_info.items())], default=str).encode()
+            )
+            if term or trunc:
+                break
+        obs, info = env.reset()
+        h.update(obs.encode())
+    env.close()
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+def test_same_seed_same_trajectory_across_runs_and_processes(env_id: str) -> None:
+    a = trajectory_hash(env_id, 123)
+    assert a == trajectory_hash(env_id, 123)
+    assert a != trajectory_hash(env_id, 124)
+    code = (
+        "import steptool_env; from tests.envs.test_registration import trajectory_hash; "
+        f"print(trajectory_hash({env_id!r}, 123))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "987", "PATH": ""},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.stdout.strip() == a

@@ -1,0 +1,29 @@
+"""Static checks that run with the test suite: ruff, and the layer contract of DESIGN.md
+(imports only point down) checked by import-linter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def test_ruff_is_clean() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "steptool_env", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_layers_only_import_downwards() -> None:
+    out = subprocess.run(
+        [str(BIN / "lint-imports")], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
