@@ -65,7 +65,8 @@ FAILURE_KINDS = (
 )
 
 _DECODER = json.JSONDecoder()
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_FENCE_OPEN = re.compile(r"```[A-Za-z0-9_-]*")
+_MAX_CANDIDATES = 16
 _MAX_NAME = 128
 
 
@@ -73,11 +74,20 @@ def _fail(kind: str, message: str) -> ParseFailure:
     return ParseFailure(kind, message)
 
 
+def _strip_fence(text: str) -> str:
+    """``text`` without a surrounding Markdown code fence (linear time, whatever the input)."""
+    s = text.strip()
+    if s.startswith("```"):
+        m = _FENCE_OPEN.match(s)
+        s = s[m.end() if m else 3 :].strip()
+        if s.endswith("```"):
+            s = s[:-3].rstrip()
+    return s
+
+
 def _decode_object(text: str, what: str) -> dict[str, Any] | ParseFailure:
     """Decode a JSON object from ``text`` (code fences and trailing prose tolerated)."""
-    s = text.strip()
-    if s.startswith("`"):
-        s = _FENCE.sub("", s)
+    s = _strip_fence(text)
     if not s:
         return _fail("no_action_input", f"{what} is empty; give a JSON object such as {{}}")
     start = s.find("{")
@@ -118,7 +128,7 @@ def _name(raw: Any) -> str | ParseFailure:
 
 
 # ---------------------------------------------------------------- ReAct
-_ACTION = re.compile(r"^[ \t]*Action[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
+_ACTION = re.compile(r"^[ \t]*Action[ \t]*:([^\n]*)", re.M)
 _ACTION_INPUT = re.compile(r"^[ \t]*Action[ \t]*Input[ \t]*:", re.M)
 _THOUGHT = re.compile(r"^\s*Thought\s*:\s*", re.I)
 _OBSERVATION = re.compile(r"^[ \t]*Observation[ \t]*:", re.M)
@@ -176,29 +186,58 @@ def _call_from_object(obj: dict[str, Any]) -> ParseResult:
     return ParsedCall(name, args)
 
 
+_CALL_KEYS = ("name", "function", "tool_calls")
+
+
+def _is_call(obj: Any) -> bool:
+    if isinstance(obj, list):
+        return bool(obj) and all(isinstance(x, dict) for x in obj)
+    return isinstance(obj, dict) and any(k in obj for k in _CALL_KEYS)
+
+
 def parse_json(text: str) -> ParseResult:
     if not isinstance(text, str):
         return _fail("not_text", "the action must be a string")
-    s = _FENCE.sub("", text.strip())
+    s = _strip_fence(text)
     if not s:
         return _fail("empty", "the action is empty")
-    starts = [i for i in (s.find("{"), s.find("[")) if i >= 0]
-    if not starts:
-        return _fail("no_action", "no JSON function call found")
-    start = min(starts)
-    try:
-        obj, end = _DECODER.raw_decode(s, start)
-    except (json.JSONDecodeError, RecursionError):
-        return _fail("bad_json", "the function call is not valid JSON")
+    # Prose may come first (it is the thought) and may itself hold brackets: take the first
+    # '{' or '[' from which a function call decodes, trying a bounded number of positions.
+    first_failure: ParseFailure | None = None
+    pos, tried = 0, 0
+    found: tuple[Any, int, int] | None = None
+    while tried < _MAX_CANDIDATES:
+        starts = [i for i in (s.find("{", pos), s.find("[", pos)) if i >= 0]
+        if not starts:
+            break
+        start = min(starts)
+        tried += 1
+        try:
+            obj, end = _DECODER.raw_decode(s, start)
+        except (json.JSONDecodeError, RecursionError):
+            first_failure = first_failure or _fail(
+                "bad_json", "the function call is not valid JSON"
+            )
+            pos = start + 1
+            continue
+        if _is_call(obj):
+            found = (obj, start, end)
+            break
+        if first_failure is None:
+            if isinstance(obj, dict) or obj == []:
+                first_failure = _fail("no_action", "no function call (an object with 'name')")
+            else:
+                first_failure = _fail("bad_json", "the function call must be a JSON object")
+        pos = end
+    if found is None:
+        return first_failure or _fail("no_action", "no JSON function call found")
+    obj, start, end = found
     if "{" in s[end:]:
         return _fail("multiple_calls", "only one call per turn is allowed")
     if isinstance(obj, list):
         if len(obj) != 1:
-            kind = "multiple_calls" if obj else "no_action"
-            return _fail(kind, "give exactly one call")
+            return _fail("multiple_calls", "give exactly one call")
         obj = obj[0]
-    if not isinstance(obj, dict):
-        return _fail("bad_json", "the function call must be a JSON object")
     result = _call_from_object(obj)
     if isinstance(result, ParsedCall):
         thought = s[:start].strip() or str(obj.get("thought", "") or "")
@@ -207,7 +246,7 @@ def parse_json(text: str) -> ParseResult:
 
 
 # ---------------------------------------------------------------- Hermes / Qwen
-_TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.S)
+_OPEN, _CLOSE = "<tool_call>", "</tool_call>"
 
 
 def parse_hermes(text: str) -> ParseResult:
@@ -215,20 +254,40 @@ def parse_hermes(text: str) -> ParseResult:
         return _fail("not_text", "the action must be a string")
     if not text.strip():
         return _fail("empty", "the action is empty")
-    blocks = _TOOL_CALL.findall(text)
-    if not blocks:
+    at = text.find(_OPEN)
+    if at < 0:
         return _fail("no_action", "no <tool_call>...</tool_call> block found")
-    if len(blocks) > 1:
+    body = text[at + len(_OPEN) :]
+    # Decode the JSON body itself (a closing tag may appear inside its strings), then expect
+    # the closing tag, which models sometimes omit.
+    stripped = body.lstrip()
+    fenced = stripped.startswith("```")
+    if fenced:
+        m = _FENCE_OPEN.match(stripped)
+        stripped = stripped[m.end() if m else 3 :]
+    begin = len(body) - len(stripped.lstrip())
+    inner = body[begin:]
+    if not inner or inner.startswith(_CLOSE):
+        return _fail("no_action", "the <tool_call> block is empty")
+    if not inner.startswith("{"):
+        return _fail("bad_json", "the <tool_call> body is not a JSON object")
+    try:
+        obj, end = _DECODER.raw_decode(inner)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        return _fail("bad_json", f"the <tool_call> body is not valid JSON ({msg})")
+    rest = inner[end:].lstrip()
+    if fenced and rest.startswith("```"):
+        rest = rest[3:].lstrip()
+    if rest.startswith(_CLOSE):
+        rest = rest[len(_CLOSE) :]
+    if _OPEN in rest or rest.lstrip().startswith("{"):
         return _fail("multiple_calls", "only one <tool_call> per turn is allowed")
-    obj = _decode_object(blocks[0], "the <tool_call> body")
-    if isinstance(obj, ParseFailure):
-        if obj.kind == "no_action_input":
-            return _fail("no_action", "the <tool_call> block is empty")
-        return obj
+    if not isinstance(obj, dict):
+        return _fail("bad_json", "the <tool_call> body must be a JSON object")
     result = _call_from_object(obj)
     if isinstance(result, ParsedCall):
-        thought = text[: text.find("<tool_call>")].strip()
-        return ParsedCall(result.function, result.arguments, thought)
+        return ParsedCall(result.function, result.arguments, text[:at].strip())
     return result
 
 
