@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
@@ -95,15 +96,22 @@ def _data(state: WorldState | World) -> WeatherData:
 
 
 def daily(data: WeatherData, city: City, date: dt.date) -> dict[str, Any]:
-    """The weather of one city on one day (pure function of seed, city and date)."""
-    r = StableRng(derive_seed(data.seed, city.city_id, date.isoformat()))
-    mean = data.climate[city.city_id][date.month - 1]
+    """The weather of one city on one day (pure function of seed, city and date).
+
+    Callers must not mutate the returned dictionary (it is cached)."""
+    return _daily(data.seed, city.city_id, data.climate[city.city_id][date.month - 1],
+                  date.isoformat())
+
+
+@lru_cache(maxsize=1 << 16)
+def _daily(seed: int, city_id: str, mean: float, iso: str) -> dict[str, Any]:
+    r = StableRng(derive_seed(seed, city_id, iso))
     t_max = round(mean + r.uniform(2, 7), 1)
     t_min = round(mean - r.uniform(2, 7), 1)
     cond = r.choice(CONDITIONS if mean > 2 else (*CONDITIONS[:4], "snow", "fog"))
     rain = 0.0 if cond in ("clear", "partly cloudy", "fog") else round(r.uniform(0.2, 30), 1)
     return {
-        "date": date.isoformat(),
+        "date": iso,
         "temp_max_c": t_max,
         "temp_min_c": t_min,
         "condition": cond,
