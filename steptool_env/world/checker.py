@@ -20,17 +20,21 @@ from typing import Any
 
 from steptool_env.world.tasks import AnswerFact, Fact, StateFact
 
-_WORD = re.compile(r"[^a-z0-9.\-]+")
+_WORD = re.compile(r"[^a-z0-9.:\-]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_SHORT_HOUR = re.compile(r"(?<![\d:])(\d):(\d\d)\b")
 
 
 def normalize_text(text: str) -> str:
-    """Lower case; thousands separators dropped; every run of characters other than letters,
-    digits, '.' and '-' becomes one space; trailing sentence dots dropped."""
+    """Lower case; thousands separators dropped; clock times with one hour digit padded
+    ("9:05" → "09:05"); every run of characters other than letters, digits, '.', ':' and '-'
+    becomes one space; trailing sentence dots and colons dropped."""
     t = _THOUSANDS.sub("", text.lower())
+    if ":" in t:
+        t = _SHORT_HOUR.sub(r"0\1:\2", t)
     t = _WORD.sub(" ", t)
-    words = [w.rstrip(".") for w in t.split()]
+    words = [w.rstrip(".:") for w in t.split()]
     return " " + " ".join(w for w in words if w) + " "
 
 

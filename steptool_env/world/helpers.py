@@ -51,19 +51,25 @@ class SearchIndex(Generic[T]):
     domain's builder.
     """
 
-    __slots__ = ("_items", "_prefixes")
+    __slots__ = ("_exact", "_items", "_prefixes")
 
     def __init__(self, items: Iterable[T], key: Callable[[T], str]) -> None:
         self._items: tuple[T, ...] = tuple(items)
         prefixes: dict[str, set[int]] = {}
+        exact: dict[str, list[int]] = {}
         for i, item in enumerate(self._items):
-            for w in set(norm(key(item)).split()):
+            name = norm(key(item))
+            exact.setdefault(name, []).append(i)
+            for w in set(name.split()):
                 for k in range(1, len(w) + 1):
                     prefixes.setdefault(w[:k], set()).add(i)
         self._prefixes = {k: frozenset(v) for k, v in prefixes.items()}
+        self._exact = {k: tuple(v) for k, v in exact.items()}
 
     def search(self, query: str) -> list[T]:
-        words = norm(query).split() if isinstance(query, str) else []
+        """Matches in collection order, except that exact name matches come first."""
+        q = norm(query) if isinstance(query, str) else ""
+        words = q.split()
         if not words:
             return []
         hits: frozenset[int] | None = None
@@ -72,7 +78,9 @@ class SearchIndex(Generic[T]):
             if not found:
                 return []
             hits = found if hits is None else hits & found
-        return [self._items[i] for i in sorted(hits or ())]
+        first = self._exact.get(q, ())
+        rest = sorted((hits or frozenset()).difference(first))
+        return [self._items[i] for i in (*first, *rest)]
 
 
 def require_text(args: Mapping[str, Any], name: str, *, min_len: int = 1) -> str:

@@ -55,3 +55,9 @@ def test_state_facts_read_the_final_records() -> None:
 
 def test_normalize_text() -> None:
     assert normalize_text("Hello, World!  1,234.5.") == " hello world 1234.5 "
+
+
+def test_clock_times_are_padded() -> None:
+    assert check_answer([AnswerFact("09:05")], "It starts at 9:05.", {}).is_solved == 1.0
+    assert check_answer([AnswerFact("09:05")], "It starts at 19:05.", {}).is_solved == 0.0
+    assert normalize_text("Meet at 9:05: ok") == " meet at 09:05 ok "
