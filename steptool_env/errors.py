@@ -16,6 +16,7 @@ here are for the people and the infrastructure around the model:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import ModuleType
 
 
 class StepToolError(Exception):
@@ -79,7 +80,7 @@ class MissingDependencyError(StepToolError, ImportError):
         )
 
 
-def require(module: str, extra: str):  # noqa: ANN201 - returns a module
+def require(module: str, extra: str) -> ModuleType:
     """Import an optional dependency or raise :class:`MissingDependencyError`."""
     import importlib
 
