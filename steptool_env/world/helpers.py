@@ -1,4 +1,7 @@
-"""Small building blocks shared by the API implementations of every domain."""
+"""Small building blocks shared by the API implementations of every domain.
+
+Task generators have their own toolbox in :mod:`steptool_env.world.generation`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from steptool_env.errors import StepToolError
 from steptool_env.tools.status import Status
+from steptool_env.world.state import World, WorldState
 
 T = TypeVar("T")
 
@@ -33,13 +37,39 @@ def norm(text: str) -> str:
     return _NORM.sub(" ", text.lower()).strip()
 
 
+def domain_data(state_or_world: WorldState | World, name: str) -> Any:
+    """The data object of domain ``name``, from an episode's state or from the world itself
+    (each domain wraps this in a typed accessor such as ``geo()``)."""
+    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
+    return world[name]
+
+
+def search_text(*fields: str) -> str:
+    """The haystack of a word-prefix search: the normalised ``fields`` joined by single
+    spaces, with a space at each end (``" kel mont pro "``), ready for :func:`has_words`."""
+    return " " + " ".join(norm(f) for f in fields) + " "
+
+
+def query_words(query: str) -> list[str]:
+    """The normalised words of a search query; a query without letters or digits is bad
+    input."""
+    words = norm(query).split()
+    if not words:
+        raise ApiInputError("query must contain letters or digits")
+    return words
+
+
+def has_words(words: Sequence[str], hay: str) -> bool:
+    """Whether every one of ``words`` starts a word of ``hay`` (built by :func:`search_text`)."""
+    return all(f" {w}" in hay for w in words)
+
+
 def matches(query: str, *fields: str) -> bool:
     """Whether every word of ``query`` occurs in the joined, normalised ``fields``."""
     words = norm(query).split()
     if not words:
         return False
-    hay = " " + " ".join(norm(f) for f in fields) + " "
-    return all(f" {w}" in hay for w in words)
+    return has_words(words, search_text(*fields))
 
 
 class SearchIndex(Generic[T]):
@@ -81,6 +111,37 @@ class SearchIndex(Generic[T]):
         first = self._exact.get(q, ())
         rest = sorted((hits or frozenset()).difference(first))
         return [self._items[i] for i in (*first, *rest)]
+
+
+def find(index: SearchIndex[T], query: str, name: Callable[[T], str] | None = None) -> list[T]:
+    """The hits of a search API: :meth:`SearchIndex.search` (exact normalised key matches
+    first), after checking that ``query`` has letters or digits.
+
+    Give ``name`` when the index key holds more than the name (e.g. title and host): items
+    whose name equals the query (ignoring case and surrounding space) then come first of all.
+    """
+    query_words(query)
+    hits = index.search(query)
+    if name is None:
+        return hits
+    key = query.strip().lower()
+    return sorted(hits, key=lambda x: name(x).lower() != key)
+
+
+def keyword_search(
+    keyed: Sequence[tuple[str, T]], query: str, exact: Callable[[T], str]
+) -> list[T]:
+    """Items whose precomputed key (``" normalised words "``, see :func:`search_text`) holds
+    every query word as a word prefix; exact name matches first, then in key order."""
+    words = norm(query).split()
+    if not words:
+        raise ApiInputError("the search query must contain letters or digits")
+    q = " ".join(words)
+    pairs = list(keyed)
+    for w in sorted(set(words), key=len, reverse=True):
+        needle = f" {w}"
+        pairs = [p for p in pairs if needle in p[0]]
+    return sorted((item for _, item in pairs), key=lambda it: 0 if norm(exact(it)) == q else 1)
 
 
 def require_text(args: Mapping[str, Any], name: str, *, min_len: int = 1) -> str:
@@ -132,6 +193,46 @@ def parse_date(value: Any, name: str = "date") -> _dt.date:
         return _dt.date.fromisoformat(value.strip())
     except ValueError:
         raise ApiInputError(f"{name} {value!r} is not a valid date (YYYY-MM-DD)") from None
+
+
+def upcoming_date(value: Any, days: int, what: str) -> _dt.date:
+    """A date from today to ``days - 1`` days ahead (e.g. of a published schedule); any
+    other date is bad input, reported as ``"{what} from <today> to <last day> only"``."""
+    date = parse_date(value)
+    if not 0 <= (date - TODAY).days < days:
+        raise ApiInputError(f"{what} from {day(0)} to {day(days - 1)} only")
+    return date
+
+
+def enum_arg(args: Mapping[str, Any], name: str, allowed: Sequence[str], default: str) -> str:
+    """Argument ``name`` (``default`` when absent), which must be one of ``allowed``."""
+    value = args.get(name, default)
+    if value not in allowed:
+        raise ApiInputError(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def hhmm(minutes: int) -> str:
+    """Minutes after midnight as a 24-hour clock time ``HH:MM``."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def clock_minutes(clock: str) -> int:
+    """Minutes after midnight of an ``HH:MM`` clock time (as :func:`hhmm` writes it)."""
+    return int(clock[:2]) * 60 + int(clock[3:5])
+
+
+def parse_clock(value: Any, name: str = "time") -> str:
+    """A 24-hour clock time argument (``9:05`` or ``09:05``), normalised to ``HH:MM``."""
+    if not isinstance(value, str):
+        raise ApiInputError(f"{name} must be HH:MM (24-hour clock)")
+    try:
+        hh, mm = (int(x) for x in value.strip().split(":"))
+        if not (0 <= hh < 24 and 0 <= mm < 60):
+            raise ValueError
+    except ValueError:
+        raise ApiInputError(f"{name} must be HH:MM (24-hour clock), got {value!r}") from None
+    return hhmm(hh * 60 + mm)
 
 
 def day(offset: int) -> str:

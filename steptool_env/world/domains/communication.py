@@ -15,28 +15,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import check_answer
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import checked_draft, listed_call, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    clock_minutes,
+    domain_data,
     get_by_id,
+    has_words,
+    hhmm,
     money,
     norm,
     paginate,
+    parse_clock,
     parse_date,
+    query_words,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
-from steptool_env.world.tasks import AnswerFact, Fact, GoldCall, StateFact, TaskDraft
+from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("communication", requires=("geography",))
 
@@ -225,41 +231,6 @@ class CommData:
 
 
 # ---------------------------------------------------------------- helpers
-def _hay(*fields: str) -> str:
-    return " " + " ".join(norm(f) for f in fields) + " "
-
-
-def _words(query: str) -> list[str]:
-    words = norm(query).split()
-    if not words:
-        raise ApiInputError("query must contain letters or digits")
-    return words
-
-
-def _hit(words: Sequence[str], hay: str) -> bool:
-    return all(f" {w}" in hay for w in words)
-
-
-def _hm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _mins(clock: str) -> int:
-    return int(clock[:2]) * 60 + int(clock[3:5])
-
-
-def _clock(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ApiInputError(f"{name} must be HH:MM (24-hour clock)")
-    try:
-        hh, mm = (int(x) for x in value.strip().split(":"))
-        if not (0 <= hh < 24 and 0 <= mm < 60):
-            raise ValueError
-    except ValueError:
-        raise ApiInputError(f"{name} must be HH:MM (24-hour clock), got {value!r}") from None
-    return _hm(hh * 60 + mm)
-
-
 _PHONE_JUNK = re.compile(r"[\s().\-]")
 _PHONE = re.compile(r"^\+\d{8,15}$")
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}$")
@@ -303,7 +274,7 @@ def _email_content(
         )
     if kind == "meeting":
         when = (date + dt.timedelta(days=rng.randint(2, 20))).isoformat()
-        at = _hm(rng.randint(16, 34) * 30)
+        at = hhmm(rng.randint(16, 34) * 30)
         room = rng.choice(_ROOMS)
         return (
             f"Meeting request: {project}",
@@ -401,7 +372,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
         for kind in kinds:
             while True:
                 date = TODAY - dt.timedelta(days=rng.randint(0, INBOX_DAYS))
-                time = _hm(rng.randint(7 * 60, 20 * 60))
+                time = hhmm(rng.randint(7 * 60, 20 * 60))
                 if (date.isoformat(), time) not in stamps:
                     break
             stamps.add((date.isoformat(), time))
@@ -464,8 +435,8 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
             ev = Event(
                 event_id=f"E{7001 + len(events)}",
                 date=date.isoformat(),
-                start=_hm(s),
-                end=_hm(e),
+                start=hhmm(s),
+                end=hhmm(e),
                 title=title,
                 location=rng.choice(_ROOMS),
                 organizer_id=organizer.contact_id if organizer else None,
@@ -485,7 +456,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
                     sms_id="",
                     to=c.phone,
                     date=date.isoformat(),
-                    time=_hm(rng.randint(8 * 60, 22 * 60)),
+                    time=hhmm(rng.randint(8 * 60, 22 * 60)),
                     message=rng.choice(_SMS_TEXTS),
                     status=rng.weighted(("delivered", "failed", "undeliverable"), (8, 2, 1)),
                 )
@@ -497,12 +468,12 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
 
     return CommData(
         contacts=contacts,
-        contact_rows=tuple((_hay(c.name, c.company), c) for c in contact_list),
+        contact_rows=tuple((search_text(c.name, c.company), c) for c in contact_list),
         emails={e.email_id: e for e in emails},
         inbox=tuple(
             (
-                _hay(contacts[e.sender_id].name, contacts[e.sender_id].email),
-                _hay(e.subject),
+                search_text(contacts[e.sender_id].name, contacts[e.sender_id].email),
+                search_text(e.subject),
                 e,
             )
             for e in emails
@@ -516,15 +487,14 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
 
 
 def cd(state_or_world: WorldState | World) -> CommData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["communication"]
+    return domain_data(state_or_world, "communication")
 
 
 # ---------------------------------------------------------------- email_service
 @DOMAIN.api("email_service", "search_contacts")
 def search_contacts(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
-    words = _words(require_text(args, "query"))
-    found = [c for hay, c in cd(state).contact_rows if _hit(words, hay)]
+    words = query_words(require_text(args, "query"))
+    found = [c for hay, c in cd(state).contact_rows if has_words(words, hay)]
     return paginate(
         found,
         args.get("page", 1),
@@ -575,8 +545,8 @@ def list_inbox(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     found = [
         e
         for s_hay, t_hay, e in data.inbox
-        if (not s_words or _hit(s_words, s_hay))
-        and (not t_words or _hit(t_words, t_hay))
+        if (not s_words or has_words(s_words, s_hay))
+        and (not t_words or has_words(t_words, t_hay))
         and (e.unread or not unread)
     ]
     return paginate(found, args.get("page", 1), PAGE, lambda e: _email_summary(data, e))
@@ -708,9 +678,9 @@ def create_event(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     date = _date_arg(args)
     if date < TODAY:
         raise ApiInputError("cannot create events in the past")
-    start = _clock(args["start_time"], "start_time")
+    start = parse_clock(args["start_time"], "start_time")
     duration = _duration(args)
-    end = _mins(start) + duration
+    end = clock_minutes(start) + duration
     if end > 24 * 60:
         raise ApiInputError("the event must end by midnight")
     attendees = args.get("attendees", [])
@@ -722,14 +692,15 @@ def create_event(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     busy = [
         e["event_id"]
         for e in _day_events(state, date.isoformat())
-        if _mins(e["start_time"]) < end and _mins(start) < _mins(e["end_time"])
+        if clock_minutes(e["start_time"]) < end
+        and clock_minutes(start) < clock_minutes(e["end_time"])
     ]
     record = {
         "event_id": state.next_id("EV"),
         "title": title,
         "date": date.isoformat(),
         "start_time": start,
-        "end_time": _hm(end) if end < 24 * 60 else "24:00",
+        "end_time": hhmm(end) if end < 24 * 60 else "24:00",
         "duration_minutes": duration,
         "attendees": sorted({canonical_email(a, "attendees") for a in attendees}),
         "location": location.strip(),
@@ -742,13 +713,13 @@ def create_event(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def find_free_slot(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     date = _date_arg(args).isoformat()
     duration = _duration(args)
-    lo = _mins(_clock(args.get("earliest", "09:00"), "earliest"))
-    hi = _mins(_clock(args.get("latest", "18:00"), "latest"))
+    lo = clock_minutes(parse_clock(args.get("earliest", "09:00"), "earliest"))
+    hi = clock_minutes(parse_clock(args.get("latest", "18:00"), "latest"))
     if hi <= lo:
         raise ApiInputError("latest must be after earliest")
     t = lo
     for e in _day_events(state, date):
-        s, end = _mins(e["start_time"]), _mins(e["end_time"])
+        s, end = clock_minutes(e["start_time"]), clock_minutes(e["end_time"])
         if s - t >= duration:
             break
         t = max(t, end)
@@ -757,8 +728,8 @@ def find_free_slot(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
         "date": date,
         "duration_minutes": duration,
         "available": found,
-        "start_time": _hm(t) if found else None,
-        "end_time": _hm(t + duration) if found else None,
+        "start_time": hhmm(t) if found else None,
+        "end_time": hhmm(t + duration) if found else None,
     }
 
 
@@ -832,44 +803,13 @@ def lookup_number(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- task helpers
-def _run(world: World, fn: Callable[[WorldState, Mapping[str, Any]], Any], args: dict) -> Any:
-    return fn(WorldState(world), args)
-
-
-def _draft(
-    slots: dict[str, str], gold: Sequence[GoldCall], facts: Sequence[Fact], answer: str
-) -> TaskDraft | None:
-    """The task, or None when its reference answer would not state every fact cleanly."""
-    answer_facts = [f for f in facts if isinstance(f, AnswerFact)]
-    if answer_facts and check_answer(answer_facts, answer, {}).is_solved < 1.0:
-        return None
-    return TaskDraft(slots=slots, gold=tuple(gold), facts=tuple(facts), answer=answer)
-
-
-def _retrying(gen: Callable[[StableRng, World], TaskDraft | None]) -> Any:
-    """Let a generator draw up to ten candidates (from the same stream) before giving up."""
-
-    @wraps(gen)
-    def wrapper(rng: StableRng, world: World) -> TaskDraft | None:
-        for _ in range(10):
-            draft = gen(rng, world)
-            if draft is not None:
-                return draft
-        return None
-
-    return wrapper
-
-
 def _pick_contact(rng: StableRng, world: World) -> Contact:
     return rng.choice(cd(world).contact_rows)[1]
 
 
 def _find_contact(world: World, c: Contact) -> GoldCall | None:
-    args = {"query": c.name}
-    res = _run(world, search_contacts, args)
-    if c.contact_id not in [x["contact_id"] for x in res["results"]]:
-        return None
-    return GoldCall("email_service", "search_contacts", args)
+    call = GoldCall("email_service", "search_contacts", {"query": c.name})
+    return listed_call(world, search_contacts, call, "contact_id", c.contact_id)
 
 
 def _contact_calls(world: World, c: Contact, base: int) -> list[GoldCall] | None:
@@ -884,11 +824,8 @@ def _contact_calls(world: World, c: Contact, base: int) -> list[GoldCall] | None
 
 
 def _find_city(world: World, city: geography.City) -> GoldCall | None:
-    args = {"query": city.name}
-    res = _run(world, geography.search_cities, args)
-    if city.city_id not in [x["city_id"] for x in res["results"]]:
-        return None
-    return GoldCall("geodb_cities", "search_cities", args)
+    call = GoldCall("geodb_cities", "search_cities", {"query": city.name})
+    return listed_call(world, geography.search_cities, call, "city_id", city.city_id)
 
 
 def _future_weekday(rng: StableRng, low: int = 1, high: int = 60) -> dt.date:
@@ -899,18 +836,18 @@ def _future_weekday(rng: StableRng, low: int = 1, high: int = 60) -> dt.date:
 
 
 def _meeting_time(rng: StableRng) -> str:
-    return _hm(rng.randint(16, 34) * 30)
+    return hhmm(rng.randint(16, 34) * 30)
 
 
 # ---------------------------------------------------------------- G1: email_service
 @DOMAIN.task("communication.contact_details", group="G1", tools=("email_service",))
-@_retrying
+@retrying
 def task_contact_details(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     calls = _contact_calls(world, c, 0)
     if calls is None:
         return None
-    return _draft(
+    return checked_draft(
         {"contact": c.name},
         calls,
         (AnswerFact(c.phone, "phone"), AnswerFact(c.job_title, "job title")),
@@ -927,7 +864,7 @@ def _sender_email(
     e = rng.choice([x for x in data.emails.values() if kind in (None, x.kind)])
     c = data.contacts[e.sender_id]
     args = {"sender": c.name}
-    res = _run(world, list_inbox, args)
+    res = run_api(world, list_inbox, **args)
     if e.email_id not in [x["email_id"] for x in res["results"]]:
         return None
     same = [x for x in res["results"] if x["subject"] == e.subject]
@@ -941,14 +878,14 @@ def _sender_email(
 
 
 @DOMAIN.task("communication.invoice_details", group="G1", tools=("email_service",))
-@_retrying
+@retrying
 def task_invoice_details(rng: StableRng, world: World) -> TaskDraft | None:
     picked = _sender_email(rng, world, "invoice")
     if picked is None:
         return None
     c, e, listing = picked
     f = e.facts
-    return _draft(
+    return checked_draft(
         {"contact": c.name},
         (listing, GoldCall("email_service", "read_email", {"email_id": e.email_id}, (0,))),
         (
@@ -962,7 +899,7 @@ def task_invoice_details(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.forward_email", group="G1", tools=("email_service",))
-@_retrying
+@retrying
 def task_forward_email(rng: StableRng, world: World) -> TaskDraft | None:
     picked = _sender_email(rng, world)
     if picked is None:
@@ -975,7 +912,7 @@ def task_forward_email(rng: StableRng, world: World) -> TaskDraft | None:
     if calls is None:
         return None
     args = {"email_id": e.email_id, "to": recipient.email}
-    return _draft(
+    return checked_draft(
         {"sender": sender.name, "subject": e.subject, "recipient": recipient.name},
         (
             listing,
@@ -995,7 +932,7 @@ def task_forward_email(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.share_phone", group="G1", tools=("email_service",))
-@_retrying
+@retrying
 def task_share_phone(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     r = _pick_contact(rng, world)
@@ -1010,7 +947,7 @@ def task_share_phone(rng: StableRng, world: World) -> TaskDraft | None:
         "subject": f"Phone number of {c.name}",
         "body": f"Hi {r.name.split()[0]}, you can reach {c.name} at {c.phone}.",
     }
-    return _draft(
+    return checked_draft(
         {"contact": c.name, "recipient": r.name},
         (
             *first,
@@ -1027,7 +964,7 @@ def task_share_phone(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: calendar_api
 @DOMAIN.task("communication.last_meeting", group="G1", tools=("calendar_api",))
-@_retrying
+@retrying
 def task_last_meeting(rng: StableRng, world: World) -> TaskDraft | None:
     data = cd(world)
     d = rng.choice([k for k, v in data.events_by_date.items() if len(v) > EVENT_PAGE])
@@ -1039,7 +976,7 @@ def task_last_meeting(rng: StableRng, world: World) -> TaskDraft | None:
     last = max(own, key=lambda e: (e.end, e.start))
     if sum(1 for e in own if e.end == last.end) > 1:
         return None
-    return _draft(
+    return checked_draft(
         {"date": d},
         gold,
         (
@@ -1051,16 +988,16 @@ def task_last_meeting(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.book_free_slot", group="G1", tools=("calendar_api",))
-@_retrying
+@retrying
 def task_book_free_slot(rng: StableRng, world: World) -> TaskDraft | None:
     date = _future_weekday(rng, 1, CALENDAR_TO - 3).isoformat()
     duration = rng.choice((30, 45, 60, 90, 120))
     title = rng.choice(EVENT_TITLES)
-    slot = _run(world, find_free_slot, {"date": date, "duration_minutes": duration})
+    slot = run_api(world, find_free_slot, date=date, duration_minutes=duration)
     if not slot["available"]:
         return None
     start = slot["start_time"]
-    return _draft(
+    return checked_draft(
         {"date": date, "duration": str(duration), "title": title},
         (
             GoldCall(
@@ -1089,11 +1026,11 @@ def task_book_free_slot(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: sms_gateway
 @DOMAIN.task("communication.number_lookup", group="G1", tools=("sms_gateway",))
-@_retrying
+@retrying
 def task_number_lookup(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
-    info = _run(world, lookup_number, {"phone": c.phone})
-    return _draft(
+    info = run_api(world, lookup_number, phone=c.phone)
+    return checked_draft(
         {"phone": c.phone},
         (GoldCall("sms_gateway", "lookup_number", {"phone": c.phone}),),
         (
@@ -1108,14 +1045,14 @@ def task_number_lookup(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G2
 @DOMAIN.task("communication.text_contact", group="G2", tools=("email_service", "sms_gateway"))
-@_retrying
+@retrying
 def task_text_contact(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     message = rng.choice(SMS_MESSAGES)
     calls = _contact_calls(world, c, 0)
     if calls is None:
         return None
-    return _draft(
+    return checked_draft(
         {"contact": c.name, "message": message},
         (
             *calls,
@@ -1129,7 +1066,7 @@ def task_text_contact(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.invite_contact", group="G2", tools=("email_service", "calendar_api"))
-@_retrying
+@retrying
 def task_invite_contact(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     date = _future_weekday(rng).isoformat()
@@ -1146,7 +1083,7 @@ def task_invite_contact(rng: StableRng, world: World) -> TaskDraft | None:
         "duration_minutes": duration,
         "attendees": [c.email],
     }
-    return _draft(
+    return checked_draft(
         {"contact": c.name, "date": date, "time": start, "duration": str(duration), "title": title},
         (
             *calls,
@@ -1176,7 +1113,7 @@ def task_invite_contact(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.organizer_phone", group="G2", tools=("calendar_api", "email_service"))
-@_retrying
+@retrying
 def task_organizer_phone(rng: StableRng, world: World) -> TaskDraft | None:
     data = cd(world)
     e = rng.choice([x for x in data.events.values() if x.organizer_id is not None])
@@ -1191,7 +1128,7 @@ def task_organizer_phone(rng: StableRng, world: World) -> TaskDraft | None:
     gold.append(
         GoldCall("email_service", "get_contact", {"contact_id": org.contact_id}, (len(gold) - 1,))
     )
-    return _draft(
+    return checked_draft(
         {"title": e.title, "date": d},
         gold,
         (AnswerFact(org.name, "organizer"), AnswerFact(org.phone, "phone")),
@@ -1200,7 +1137,7 @@ def task_organizer_phone(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.last_text_status", group="G2", tools=("email_service", "sms_gateway"))
-@_retrying
+@retrying
 def task_last_text_status(rng: StableRng, world: World) -> TaskDraft | None:
     data = cd(world)
     texted = sorted({m.to for m in data.sms_log})
@@ -1210,7 +1147,7 @@ def task_last_text_status(rng: StableRng, world: World) -> TaskDraft | None:
     calls = _contact_calls(world, c, 0)
     if calls is None:
         return None
-    return _draft(
+    return checked_draft(
         {"contact": c.name},
         (
             *calls,
@@ -1239,7 +1176,7 @@ def _home_city(rng: StableRng, world: World, c: Contact) -> geography.City | Non
     group="G3",
     tools=("email_service", "geodb_cities", "timezone_db", "calendar_api"),
 )
-@_retrying
+@retrying
 def task_call_in_their_time(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     home = _home_city(rng, world, c)
@@ -1247,11 +1184,11 @@ def task_call_in_their_time(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     their = geography.geo(world).cities[c.city_id]
     t = _meeting_time(rng)
-    shifted = _mins(t) + (home.utc_offset - their.utc_offset) * 60
+    shifted = clock_minutes(t) + (home.utc_offset - their.utc_offset) * 60
     duration = rng.choice((30, 45, 60))
     if not 0 <= shifted <= 24 * 60 - duration:
         return None  # the call would fall on another day in the user's calendar
-    local = _hm(shifted)
+    local = hhmm(shifted)
     date = _future_weekday(rng).isoformat()
     calls = _contact_calls(world, c, 0)
     find_home = _find_city(world, home)
@@ -1265,7 +1202,7 @@ def task_call_in_their_time(rng: StableRng, world: World) -> TaskDraft | None:
         "duration_minutes": duration,
         "attendees": [c.email],
     }
-    return _draft(
+    return checked_draft(
         {
             "contact": c.name,
             "time": t,
@@ -1308,7 +1245,7 @@ def task_call_in_their_time(rng: StableRng, world: World) -> TaskDraft | None:
     group="G3",
     tools=("email_service", "geodb_cities", "distance_calculator"),
 )
-@_retrying
+@retrying
 def task_email_distance(rng: StableRng, world: World) -> TaskDraft | None:
     g = geography.geo(world)
     c = _pick_contact(rng, world)
@@ -1326,7 +1263,7 @@ def task_email_distance(rng: StableRng, world: World) -> TaskDraft | None:
         "subject": f"Distance from {their.name} to {other.name}",
         "body": f"Hi {c.name.split()[0]}, {their.name} is {km} km from {other.name}.",
     }
-    return _draft(
+    return checked_draft(
         {"contact": c.name, "city": other.name},
         (
             *calls,
@@ -1353,7 +1290,7 @@ def task_email_distance(rng: StableRng, world: World) -> TaskDraft | None:
     group="G3",
     tools=("email_service", "geodb_cities", "timezone_db", "sms_gateway"),
 )
-@_retrying
+@retrying
 def task_text_local_time(rng: StableRng, world: World) -> TaskDraft | None:
     c = _pick_contact(rng, world)
     home = _home_city(rng, world, c)
@@ -1361,13 +1298,13 @@ def task_text_local_time(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     t = _meeting_time(rng)
     convert = {"time": t, "from_city_id": home.city_id, "to_city_id": c.city_id}
-    their_time = _run(world, geography.convert_time, convert)["to_time"]
+    their_time = run_api(world, geography.convert_time, **convert)["to_time"]
     calls = _contact_calls(world, c, 0)
     find_home = _find_city(world, home)
     if calls is None or find_home is None:
         return None
     text = f"The call is at {their_time} your time."
-    return _draft(
+    return checked_draft(
         {"contact": c.name, "time": t, "home_city": home.name},
         (
             *calls,
@@ -1386,7 +1323,7 @@ def task_text_local_time(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("communication.contact_country", group="G3", tools=("email_service", "countries_info"))
-@_retrying
+@retrying
 def task_contact_country(rng: StableRng, world: World) -> TaskDraft | None:
     g = geography.geo(world)
     c = _pick_contact(rng, world)
@@ -1395,7 +1332,7 @@ def task_contact_country(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     country = g.countries[c.country_code]
     capital = g.cities[country.capital_id]
-    return _draft(
+    return checked_draft(
         {"contact": c.name},
         (
             *calls,

@@ -14,27 +14,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache, wraps
+from functools import lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
-from steptool_env.world.checker import check_answer
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import checked_draft, listed_call, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    domain_data,
+    enum_arg,
     get_by_id,
+    has_words,
     norm,
     paginate,
     parse_date,
+    query_words,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
-from steptool_env.world.tasks import AnswerFact, Fact, GoldCall, StateFact, TaskDraft
+from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("education", requires=("geography",))
 
@@ -369,10 +374,6 @@ class EduData:
 
 
 # ---------------------------------------------------------------- build
-def _hay(*fields: str) -> str:
-    return " " + " ".join(norm(f) for f in fields) + " "
-
-
 def _book_title(rng: StableRng) -> str:
     k = rng.below(5)
     if k == 0:
@@ -517,23 +518,23 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> EduData:
     return EduData(
         universities=universities,
         university_list=uni_list,
-        university_rows=tuple((_hay(u.name), u) for u in uni_list),
+        university_rows=tuple((search_text(u.name), u) for u in uni_list),
         universities_by_city={k: tuple(v) for k, v in by_city.items()},
         ranking=tuple(sorted(universities.values(), key=lambda u: u.world_rank)),
         city_by_name={norm(c.name): c.city_id for c in cities},
         authors=authors,
         author_rows=tuple(
-            (_hay(a.name), a) for a in sorted(authors.values(), key=lambda a: a.name)
+            (search_text(a.name), a) for a in sorted(authors.values(), key=lambda a: a.name)
         ),
         books=books,
         book_rows=tuple(
-            (_hay(b.title, authors[b.author_id].name), b)
+            (search_text(b.title, authors[b.author_id].name), b)
             for b in sorted(books.values(), key=lambda b: b.title)
         ),
         books_by_author=by_author,
         courses=courses,
         course_rows=tuple(
-            (_hay(c.title), c) for c in sorted(courses.values(), key=lambda c: c.title)
+            (search_text(c.title), c) for c in sorted(courses.values(), key=lambda c: c.title)
         ),
         courses_by_university={k: tuple(v) for k, v in by_uni.items()},
         sessions=sessions,
@@ -545,29 +546,10 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> EduData:
 
 
 def ed(state_or_world: WorldState | World) -> EduData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["education"]
+    return domain_data(state_or_world, "education")
 
 
 # ---------------------------------------------------------------- helpers
-def _words(query: str) -> list[str]:
-    words = norm(query).split()
-    if not words:
-        raise ApiInputError("query must contain letters or digits")
-    return words
-
-
-def _hit(words: Sequence[str], hay: str) -> bool:
-    return all(f" {w}" in hay for w in words)
-
-
-def _enum(args: Mapping[str, Any], name: str, allowed: Sequence[str], default: str) -> str:
-    value = args.get(name, default)
-    if value not in allowed:
-        raise ApiInputError(f"{name} must be one of {', '.join(allowed)}")
-    return value
-
-
 def _city_name(state_or_world: WorldState | World, city_id: str) -> str:
     return geography.geo(state_or_world).cities[city_id].name
 
@@ -584,8 +566,8 @@ def _book_summary(data: EduData, b: Book) -> dict[str, Any]:
 @DOMAIN.api("book_library", "search_books")
 def search_books(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
-    words = _words(require_text(args, "query"))
-    found = [b for hay, b in data.book_rows if _hit(words, hay)]
+    words = query_words(require_text(args, "query"))
+    found = [b for hay, b in data.book_rows if has_words(words, hay)]
     return paginate(found, args.get("page", 1), PAGE, lambda b: _book_summary(data, b))
 
 
@@ -608,8 +590,8 @@ def get_book(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 @DOMAIN.api("book_library", "search_authors")
 def search_authors(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
-    words = _words(require_text(args, "name"))
-    found = [a for hay, a in data.author_rows if _hit(words, hay)]
+    words = query_words(require_text(args, "name"))
+    found = [a for hay, a in data.author_rows if has_words(words, hay)]
     return paginate(
         found,
         args.get("page", 1),
@@ -642,7 +624,7 @@ def get_author(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def author_books(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
     a = get_by_id(data.authors, args["author_id"], "author")
-    sort = _enum(args, "sort", ("year", "title"), "year")
+    sort = enum_arg(args, "sort", ("year", "title"), "year")
     own = data.books_by_author[a.author_id]
     if sort == "title":
         own = tuple(sorted(own, key=lambda b: b.title))
@@ -725,12 +707,14 @@ def _seats_left(state: WorldState, s: Session) -> int:
 @DOMAIN.api("online_courses", "search_courses")
 def search_courses(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
-    words = _words(require_text(args, "query"))
+    words = query_words(require_text(args, "query"))
     level = args.get("level")
     if level is not None and level not in LEVELS:
         raise ApiInputError(f"level must be one of {', '.join(LEVELS)}")
     found = [
-        c for hay, c in data.course_rows if _hit(words, hay) and (level is None or c.level == level)
+        c
+        for hay, c in data.course_rows
+        if has_words(words, hay) and (level is None or c.level == level)
     ]
     return paginate(
         found,
@@ -771,7 +755,7 @@ _COURSE_SORTS: dict[str, Callable[[Course], Any]] = {
 def courses_by_university(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
     u = get_by_id(data.universities, args["university_id"], "university")
-    sort = _enum(args, "sort", tuple(_COURSE_SORTS), "rating")
+    sort = enum_arg(args, "sort", tuple(_COURSE_SORTS), "rating")
     own = sorted(data.courses_by_university.get(u.university_id, ()), key=_COURSE_SORTS[sort])
     return paginate(
         own,
@@ -870,11 +854,11 @@ def search_universities(state: WorldState, args: Mapping[str, Any]) -> dict[str,
         if city_id is None:
             raise ApiInputError(f"unknown city {city!r}: give the city name only")
     rows = (
-        [(_hay(u.name), u) for u in data.universities_by_city.get(city_id, ())]
+        [(search_text(u.name), u) for u in data.universities_by_city.get(city_id, ())]
         if city_id
         else data.university_rows
     )
-    found = [u for hay, u in rows if not words or _hit(words, hay)]
+    found = [u for hay, u in rows if not words or has_words(words, hay)]
     return paginate(found, args.get("page", 1), PAGE, lambda u: _uni_summary(state, u))
 
 
@@ -906,57 +890,19 @@ def university_rankings(state: WorldState, args: Mapping[str, Any]) -> dict[str,
 
 
 # ---------------------------------------------------------------- task helpers
-def _run(world: World, fn: Callable[[WorldState, Mapping[str, Any]], Any], args: dict) -> Any:
-    return fn(WorldState(world), args)
-
-
-def _draft(
-    slots: dict[str, str], gold: Sequence[GoldCall], facts: Sequence[Fact], answer: str
-) -> TaskDraft | None:
-    """The task, or None when its reference answer would not state every fact cleanly."""
-    answer_facts = [f for f in facts if isinstance(f, AnswerFact)]
-    if answer_facts and check_answer(answer_facts, answer, {}).is_solved < 1.0:
-        return None
-    return TaskDraft(slots=slots, gold=tuple(gold), facts=tuple(facts), answer=answer)
-
-
-def _retrying(gen: Callable[[StableRng, World], TaskDraft | None]) -> Any:
-    """Let a generator draw up to ten candidates (from the same stream) before giving up."""
-
-    @wraps(gen)
-    def wrapper(rng: StableRng, world: World) -> TaskDraft | None:
-        for _ in range(10):
-            draft = gen(rng, world)
-            if draft is not None:
-                return draft
-        return None
-
-    return wrapper
-
-
-def _on_page1(res: dict[str, Any], key: str, target: str) -> bool:
-    return target in [x[key] for x in res["results"]]
-
-
 def _find_book(world: World, b: Book) -> GoldCall | None:
-    args = {"query": b.title}
-    if not _on_page1(_run(world, search_books, args), "book_id", b.book_id):
-        return None
-    return GoldCall("book_library", "search_books", args)
+    call = GoldCall("book_library", "search_books", {"query": b.title})
+    return listed_call(world, search_books, call, "book_id", b.book_id)
 
 
 def _find_course(world: World, c: Course) -> GoldCall | None:
-    args = {"query": c.title}
-    if not _on_page1(_run(world, search_courses, args), "course_id", c.course_id):
-        return None
-    return GoldCall("online_courses", "search_courses", args)
+    call = GoldCall("online_courses", "search_courses", {"query": c.title})
+    return listed_call(world, search_courses, call, "course_id", c.course_id)
 
 
 def _find_university(world: World, u: University) -> GoldCall | None:
-    args = {"query": u.name}
-    if not _on_page1(_run(world, search_universities, args), "university_id", u.university_id):
-        return None
-    return GoldCall("university_info", "search_universities", args)
+    call = GoldCall("university_info", "search_universities", {"query": u.name})
+    return listed_call(world, search_universities, call, "university_id", u.university_id)
 
 
 def _multi_course(data: EduData) -> list[str]:
@@ -971,7 +917,7 @@ def _student(rng: StableRng) -> tuple[str, str]:
 
 
 def _next_open(world: World, c: Course) -> dict[str, Any] | None:
-    res = _run(world, course_sessions, {"course_id": c.course_id})
+    res = run_api(world, course_sessions, course_id=c.course_id)
     open_ = [s for s in res["sessions"] if s["status"] == "open"]
     return min(open_, key=lambda s: s["start_date"]) if open_ else None
 
@@ -993,14 +939,14 @@ def _enroll_call(c: Course, session_id: str, name: str, email: str, dep: int) ->
 
 # ---------------------------------------------------------------- G1: book_library
 @DOMAIN.task("education.book_details", group="G1", tools=("book_library",))
-@_retrying
+@retrying
 def task_book_details(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     b = data.books[rng.choice(tuple(data.books))]
     search = _find_book(world, b)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"book": b.title},
         (search, GoldCall("book_library", "get_book", {"book_id": b.book_id}, (0,))),
         (
@@ -1013,7 +959,7 @@ def task_book_details(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.author_latest_book", group="G1", tools=("book_library",))
-@_retrying
+@retrying
 def task_author_latest_book(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     prolific = [k for k, v in data.books_by_author.items() if len(v) > PAGE]
@@ -1021,12 +967,13 @@ def task_author_latest_book(rng: StableRng, world: World) -> TaskDraft | None:
     own = data.books_by_author[a.author_id]
     if own[-1].year == own[-2].year:
         return None
-    args = {"name": a.name}
-    if not _on_page1(_run(world, search_authors, args), "author_id", a.author_id):
+    call = GoldCall("book_library", "search_authors", {"name": a.name})
+    search = listed_call(world, search_authors, call, "author_id", a.author_id)
+    if search is None:
         return None
     pages = -(-len(own) // PAGE)
     gold = [
-        GoldCall("book_library", "search_authors", args),
+        search,
         GoldCall(
             "book_library", "author_books", {"author_id": a.author_id}, (0,), match=("author_id",)
         ),
@@ -1042,7 +989,7 @@ def task_author_latest_book(rng: StableRng, world: World) -> TaskDraft | None:
             )
         )
     last = own[-1]
-    return _draft(
+    return checked_draft(
         {"author": a.name},
         gold,
         (
@@ -1055,10 +1002,10 @@ def task_author_latest_book(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: dictionary_api
 @DOMAIN.task("education.word_info", group="G1", tools=("dictionary_api",))
-@_retrying
+@retrying
 def task_word_info(rng: StableRng, world: World) -> TaskDraft | None:
     e = ed(world).lexicon[rng.choice(ed(world).words)]
-    return _draft(
+    return checked_draft(
         {"word": e.word},
         (GoldCall("dictionary_api", "define_word", {"word": e.word}),),
         (AnswerFact(e.pos, "part of speech"), AnswerFact(e.first_attested, "first attested")),
@@ -1067,13 +1014,13 @@ def task_word_info(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.translate", group="G1", tools=("dictionary_api",))
-@_retrying
+@retrying
 def task_translate(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     w = rng.choice(data.words)
     lang = rng.choice(data.languages)
     out = translation(data.seed, w, lang)
-    return _draft(
+    return checked_draft(
         {"word": w, "language": lang},
         (GoldCall("dictionary_api", "translate_word", {"word": w, "language": lang}),),
         (AnswerFact(out, "translation"),),
@@ -1082,14 +1029,14 @@ def task_translate(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.word_of_day_translation", group="G1", tools=("dictionary_api",))
-@_retrying
+@retrying
 def task_wotd_translation(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     date = TODAY + dt.timedelta(days=rng.randint(-120, 30))
     lang = rng.choice(data.languages)
     e = _word_of_day(data, date)
     out = translation(data.seed, e.word, lang)
-    return _draft(
+    return checked_draft(
         {"date": date.isoformat(), "language": lang},
         (
             GoldCall("dictionary_api", "word_of_the_day", {"date": date.isoformat()}),
@@ -1102,14 +1049,14 @@ def task_wotd_translation(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: online_courses
 @DOMAIN.task("education.course_details", group="G1", tools=("online_courses",))
-@_retrying
+@retrying
 def task_course_details(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     c = data.courses[rng.choice(tuple(data.courses))]
     search = _find_course(world, c)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"course": c.title},
         (search, GoldCall("online_courses", "get_course", {"course_id": c.course_id}, (0,))),
         (
@@ -1123,7 +1070,7 @@ def task_course_details(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.enroll_next_session", group="G1", tools=("online_courses",))
-@_retrying
+@retrying
 def task_enroll_next(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     c = data.courses[rng.choice(tuple(data.courses))]
@@ -1132,7 +1079,7 @@ def task_enroll_next(rng: StableRng, world: World) -> TaskDraft | None:
     if nxt is None or search is None:
         return None
     name, email = _student(rng)
-    return _draft(
+    return checked_draft(
         {"course": c.title, "name": name, "email": email},
         (
             search,
@@ -1154,13 +1101,13 @@ def task_enroll_next(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: university_info
 @DOMAIN.task("education.university_facts", group="G1", tools=("university_info",))
-@_retrying
+@retrying
 def task_university_facts(rng: StableRng, world: World) -> TaskDraft | None:
     u = rng.choice(ed(world).university_list)
     search = _find_university(world, u)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"university": u.name},
         (
             search,
@@ -1177,7 +1124,7 @@ def task_university_facts(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.oldest_university", group="G1", tools=("university_info",))
-@_retrying
+@retrying
 def task_oldest_university(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     city_id = rng.choice([k for k, v in data.universities_by_city.items() if 2 <= len(v) <= PAGE])
@@ -1186,7 +1133,7 @@ def task_oldest_university(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     city = _city_name(world, city_id)
     oldest = own[0]
-    return _draft(
+    return checked_draft(
         {"city": city},
         (GoldCall("university_info", "search_universities", {"city": city}),),
         (
@@ -1199,7 +1146,7 @@ def task_oldest_university(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G2
 @DOMAIN.task("education.course_university", group="G2", tools=("online_courses", "university_info"))
-@_retrying
+@retrying
 def task_course_university(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     c = data.courses[rng.choice(tuple(data.courses))]
@@ -1208,7 +1155,7 @@ def task_course_university(rng: StableRng, world: World) -> TaskDraft | None:
     if search is None:
         return None
     city = _city_name(world, u.city_id)
-    return _draft(
+    return checked_draft(
         {"course": c.title},
         (
             search,
@@ -1226,7 +1173,7 @@ def task_course_university(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("education.author_university", group="G2", tools=("book_library", "university_info"))
-@_retrying
+@retrying
 def task_author_university(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     b = rng.choice([x for x in data.books.values() if data.authors[x.author_id].university_id])
@@ -1235,7 +1182,7 @@ def task_author_university(rng: StableRng, world: World) -> TaskDraft | None:
     search = _find_book(world, b)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"book": b.title},
         (
             search,
@@ -1254,7 +1201,7 @@ def task_author_university(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task(
     "education.university_top_course", group="G2", tools=("university_info", "online_courses")
 )
-@_retrying
+@retrying
 def task_university_top_course(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     u = data.universities[rng.choice(_multi_course(data))]
@@ -1265,7 +1212,7 @@ def task_university_top_course(rng: StableRng, world: World) -> TaskDraft | None
     if search is None:
         return None
     top = own[0]
-    return _draft(
+    return checked_draft(
         {"university": u.name},
         (
             search,
@@ -1292,7 +1239,7 @@ def task_university_top_course(rng: StableRng, world: World) -> TaskDraft | None
     group="G2",
     tools=("university_info", "online_courses"),
 )
-@_retrying
+@retrying
 def task_enroll_cheapest(rng: StableRng, world: World) -> TaskDraft | None:
     data = ed(world)
     u = data.universities[rng.choice(_multi_course(data))]
@@ -1305,7 +1252,7 @@ def task_enroll_cheapest(rng: StableRng, world: World) -> TaskDraft | None:
     if nxt is None or search is None:
         return None
     name, email = _student(rng)
-    return _draft(
+    return checked_draft(
         {"university": u.name, "name": name, "email": email},
         (
             search,

@@ -6,34 +6,41 @@ any currency, history). ``crypto_prices`` is the category's held-out tool: only 
 use it, so it can form the unseen-tool test subset.
 
 Rates are seeded random walks around plausible magnitudes; every currency used by a
-geography country is supported. The small helpers at the end of the data section
-(:func:`fmt`, :func:`pick_distractors`, :func:`run_api`) are shared by the other domains
-of the travel/shopping/jobs family.
+geography country is supported. :func:`fin`, :func:`convert` and :func:`convert_call` are
+used by the domains that price things in several currencies (travel, shopping, jobs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains.geography import CURRENCIES, GeoData, geo, haversine_km
 from steptool_env.world.domains.geography import search_cities as geo_search_cities
+from steptool_env.world.generation import (
+    chosen_fact,
+    fmt,
+    ordinal,
+    retrying,
+    run_api,
+)
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     day,
+    domain_data,
     get_by_id,
+    keyword_search,
     money,
     norm,
     paginate,
     parse_date,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -244,7 +251,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FinanceData:
         per_usd=per_usd,
         stocks=stocks,
         stock_list=stock_list,
-        stock_keys=tuple((" " + norm(f"{s.name} {s.symbol}") + " ", s) for s in stock_list),
+        stock_keys=tuple((search_text(s.name, s.symbol), s) for s in stock_list),
         coins=coins,
         coin_ranking=ranking,
     )
@@ -252,8 +259,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FinanceData:
 
 # ---------------------------------------------------------------- shared helpers
 def fin(state_or_world: WorldState | World) -> FinanceData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["finance"]
+    return domain_data(state_or_world, "finance")
 
 
 def rate_on(d: FinanceData, base: str, target: str, days_ago: int = 0) -> float:
@@ -266,65 +272,21 @@ def convert(d: FinanceData, amount: float, base: str, target: str) -> float:
     return money(amount * rate_on(d, base, target))
 
 
-def fmt(x: float | int) -> str:
-    """A number as plain text the answer checker reads back (never in exponent form)."""
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x)
-    if float(x).is_integer() and abs(x) < 1e15:
-        return str(int(x)) if abs(x) >= 1000 else f"{x:.1f}".rstrip("0").rstrip(".")
-    text = f"{x:.10f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-def pick_distractors(answer: str, value: str, others: Iterable[str]) -> tuple[str, ...]:
-    """The other candidates of a 'which one' question, minus any that the reference answer
-    itself contains (as the checker would see them) or that equal the value."""
-    said = normalize_text(answer)
-    own = normalize_text(value)
-    out: list[str] = []
-    for o in others:
-        n = normalize_text(o)
-        if not n.strip() or n == own or n in said or o in out:
-            continue
-        out.append(o)
-    return tuple(out)
-
-
-def run_api(world: World, fn: Callable[[WorldState, Mapping[str, Any]], Any], **args: Any) -> Any:
-    """Call an API implementation on a fresh state (task generators use it for ground truth)."""
-    return fn(WorldState(world), args)
-
-
-def retrying(
-    fn: Callable[[StableRng, World], TaskDraft | None], tries: int = 10
-) -> Callable[[StableRng, World], TaskDraft | None]:
-    """A task generator that draws again (from the same stream) when a sample is unusable."""
-
-    @functools.wraps(fn)
-    def wrapper(rng: StableRng, world: World) -> TaskDraft | None:
-        for _ in range(tries):
-            draft = fn(rng, world)
-            if draft is not None:
-                return draft
-        return None
-
-    return wrapper
-
-
-def keyword_search(
-    keyed: Sequence[tuple[str, Any]], query: str, exact: Callable[[Any], str]
-) -> list[Any]:
-    """Items whose precomputed key (``" normalised words "``) holds every query word as a
-    word prefix; exact name matches first, then in key order."""
-    words = norm(query).split()
-    if not words:
-        raise ApiInputError("the search query must contain letters or digits")
-    q = " ".join(words)
-    pairs = list(keyed)
-    for w in sorted(set(words), key=len, reverse=True):
-        needle = f" {w}"
-        pairs = [p for p in pairs if needle in p[0]]
-    return sorted((item for _, item in pairs), key=lambda it: 0 if norm(exact(it)) == q else 1)
+def convert_call(
+    amount: float,
+    base: str,
+    target: str,
+    depends_on: tuple[int, ...] = (),
+    match: tuple[str, ...] | None = None,
+) -> GoldCall:
+    """The gold call of :func:`convert_currency` for ``amount`` ``base`` → ``target``."""
+    return GoldCall(
+        "currency_exchange",
+        "convert_currency",
+        {"amount": amount, "from_currency": base, "to_currency": target},
+        depends_on,
+        match=match,
+    )
 
 
 def _currency(value: Any, name: str) -> str:
@@ -637,13 +599,7 @@ def task_convert(rng: StableRng, world: World) -> TaskDraft:
     result = convert(fin(world), amount, a, b)
     return TaskDraft(
         slots={"amount": str(amount), "from_currency": a, "to_currency": b},
-        gold=(
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": amount, "from_currency": a, "to_currency": b},
-            ),
-        ),
+        gold=(convert_call(amount, a, b),),
         facts=(AnswerFact(result, "converted amount"),),
         answer=f"{amount} {a} is {fmt(result)} {b} at today's rate.",
     )
@@ -791,11 +747,6 @@ def task_coin_history(rng: StableRng, world: World) -> TaskDraft:
     )
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 @DOMAIN.task("fin.coin_rank", group="G1", tools=("crypto_prices",))
 def task_coin_rank(rng: StableRng, world: World) -> TaskDraft:
     d = fin(world)
@@ -804,9 +755,9 @@ def task_coin_rank(rng: StableRng, world: World) -> TaskDraft:
     cur = rng.choice(CURRENCIES)
     price = sig(c.prices[0] * rate_on(d, "USD", cur))
     page = (rank - 1) // 10 + 1
-    answer = f"The {_ordinal(rank)} largest coin is {c.name}; it costs {fmt(price)} {cur}."
+    answer = f"The {ordinal(rank)} largest coin is {c.name}; it costs {fmt(price)} {cur}."
     return TaskDraft(
-        slots={"rank": _ordinal(rank), "currency": cur},
+        slots={"rank": ordinal(rank), "currency": cur},
         gold=(
             GoldCall("crypto_prices", "list_top_coins", {"page": page}),
             GoldCall(
@@ -814,9 +765,7 @@ def task_coin_rank(rng: StableRng, world: World) -> TaskDraft:
             ),
         ),
         facts=(
-            AnswerFact(
-                c.name, "coin", pick_distractors(answer, c.name, (x.name for x in d.coin_ranking))
-            ),
+            chosen_fact(c.name, "coin", answer, (x.name for x in d.coin_ranking)),
             AnswerFact(price, "price"),
         ),
         answer=answer,
@@ -837,12 +786,7 @@ def task_stock_in_currency(rng: StableRng, world: World) -> TaskDraft | None:
         gold=(
             _ticker(s),
             GoldCall("stock_market", "get_quote", {"symbol": s.symbol}, (0,)),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": price, "from_currency": s.currency, "to_currency": cur},
-                (1,),
-            ),
+            convert_call(price, s.currency, cur, (1,)),
         ),
         facts=(AnswerFact(value, "price converted"),),
         answer=(f"{s.name} trades at {fmt(price)} {s.currency}, which is {fmt(value)} {cur}."),
@@ -864,13 +808,7 @@ def task_shares_value(rng: StableRng, world: World) -> TaskDraft | None:
         gold=(
             _ticker(s),
             GoldCall("stock_market", "get_quote", {"symbol": s.symbol}, (0,)),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": total, "from_currency": s.currency, "to_currency": cur},
-                (1,),
-                match=("from_currency", "to_currency"),
-            ),
+            convert_call(total, s.currency, cur, (1,), match=("from_currency", "to_currency")),
         ),
         facts=(AnswerFact(value, "holding value"),),
         answer=(
@@ -906,19 +844,10 @@ def task_mover_in_currency(rng: StableRng, world: World) -> TaskDraft | None:
         },
         gold=(
             GoldCall("stock_market", "top_movers", {"direction": direction, "sector": sector}),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": top["price"], "from_currency": top["currency"], "to_currency": cur},
-                (0,),
-            ),
+            convert_call(top["price"], top["currency"], cur, (0,)),
         ),
         facts=(
-            AnswerFact(
-                top["name"],
-                "company",
-                pick_distractors(answer, top["name"], (m["name"] for m in movers[1:])),
-            ),
+            chosen_fact(top["name"], "company", answer, (m["name"] for m in movers[1:])),
             AnswerFact(value, "price converted"),
         ),
         answer=answer,

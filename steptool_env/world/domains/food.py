@@ -15,28 +15,37 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import check_answer, normalize_text
+from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import checked_draft, listed_call, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    clock_minutes,
     day,
+    domain_data,
+    enum_arg,
     get_by_id,
+    has_words,
+    hhmm,
     matches,
     money,
     norm,
     paginate,
+    parse_clock,
     parse_date,
+    query_words,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
-from steptool_env.world.tasks import AnswerFact, Fact, GoldCall, StateFact, TaskDraft
+from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("food", requires=("geography",))
 
@@ -442,9 +451,11 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FoodData:
         recipe_list=recipe_list,
         restaurants=restaurants,
         restaurants_by_city=by_city,
-        restaurant_hay={k: _hay(r.name) for k, r in restaurants.items()},
-        recipe_rows=tuple((_hay(r.title), r) for r in recipe_list),
-        food_rows=tuple((_hay(f.name), f) for f in sorted(foods.values(), key=lambda f: f.name)),
+        restaurant_hay={k: search_text(r.name) for k, r in restaurants.items()},
+        recipe_rows=tuple((search_text(r.title), r) for r in recipe_list),
+        food_rows=tuple(
+            (search_text(f.name), f) for f in sorted(foods.values(), key=lambda f: f.name)
+        ),
         city_by_name={norm(c.name): c.city_id for c in g.city_list},
     )
 
@@ -475,35 +486,11 @@ def details(r: Restaurant) -> Details:
     )
 
 
-def _hay(*fields: str) -> str:
-    return " " + " ".join(norm(f) for f in fields) + " "
-
-
-def _words(query: str) -> list[str]:
-    words = norm(query).split()
-    if not words:
-        raise ApiInputError("query must contain letters or digits")
-    return words
-
-
-def _hit(words: Sequence[str], hay: str) -> bool:
-    """Every query word starts a word of the haystack (as :func:`helpers.matches`)."""
-    return all(f" {w}" in hay for w in words)
-
-
 def fd(state_or_world: WorldState | World) -> FoodData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["food"]
+    return domain_data(state_or_world, "food")
 
 
 # ---------------------------------------------------------------- argument helpers
-def _enum(args: Mapping[str, Any], name: str, allowed: Sequence[str], default: str) -> str:
-    value = args.get(name, default)
-    if value not in allowed:
-        raise ApiInputError(f"{name} must be one of {', '.join(allowed)}")
-    return value
-
-
 def _number(args: Mapping[str, Any], name: str, default: float, low: float, high: float) -> float:
     value = args.get(name, default)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not low < value <= high:
@@ -513,22 +500,6 @@ def _number(args: Mapping[str, Any], name: str, default: float, low: float, high
 
 def _nutrient_amount(food: Food, nutrient: str, grams: float) -> float:
     return round(food.per100[NUTRIENTS.index(nutrient)] * grams / 100, 1)
-
-
-def _clock(value: Any, name: str = "time") -> str:
-    if not isinstance(value, str):
-        raise ApiInputError(f"{name} must be HH:MM (24-hour clock)")
-    try:
-        hh, mm = (int(x) for x in value.strip().split(":"))
-        if not (0 <= hh < 24 and 0 <= mm < 60):
-            raise ValueError
-    except ValueError:
-        raise ApiInputError(f"{name} must be HH:MM (24-hour clock), got {value!r}") from None
-    return f"{hh:02d}:{mm:02d}"
-
-
-def _minutes(clock: str) -> int:
-    return int(clock[:2]) * 60 + int(clock[3:])
 
 
 # ---------------------------------------------------------------- recipe_finder
@@ -565,8 +536,8 @@ def _recipe_filter(args: Mapping[str, Any]) -> Callable[[Recipe], bool]:
 def search_recipes(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "query")
     keep = _recipe_filter(args)
-    words = _words(q)
-    found = [r for hay, r in fd(state).recipe_rows if _hit(words, hay) and keep(r)]
+    words = query_words(q)
+    found = [r for hay, r in fd(state).recipe_rows if has_words(words, hay) and keep(r)]
     return paginate(found, args.get("page", 1), PAGE, _recipe_summary)
 
 
@@ -618,9 +589,9 @@ _RECIPE_SORTS: dict[str, Callable[[Recipe], Any]] = {
 
 @DOMAIN.api("recipe_finder", "recipes_by_cuisine")
 def recipes_by_cuisine(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
-    cuisine = _enum(args, "cuisine", CUISINES, "")
+    cuisine = enum_arg(args, "cuisine", CUISINES, "")
     keep = _recipe_filter(args)
-    sort = _enum(args, "sort", tuple(_RECIPE_SORTS), "rating")
+    sort = enum_arg(args, "sort", tuple(_RECIPE_SORTS), "rating")
     found = sorted(
         (r for r in fd(state).recipe_list if r.cuisine == cuisine and keep(r)),
         key=_RECIPE_SORTS[sort],
@@ -635,11 +606,11 @@ def search_food(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     cat = args.get("category")
     if cat is not None and cat not in FOOD_CATEGORIES:
         raise ApiInputError(f"category must be one of {', '.join(FOOD_CATEGORIES)}")
-    words = _words(q)
+    words = query_words(q)
     found = [
         f
         for hay, f in fd(state).food_rows
-        if _hit(words, hay) and (cat is None or f.category == cat)
+        if has_words(words, hay) and (cat is None or f.category == cat)
     ]
     return paginate(
         found,
@@ -668,7 +639,7 @@ def compare_foods(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     b = get_by_id(data.foods, args["food_id_b"], "food")
     if a.food_id == b.food_id:
         raise ApiInputError("food_id_a and food_id_b must be different foods")
-    nutrient = _enum(args, "nutrient", NUTRIENTS, "")
+    nutrient = enum_arg(args, "nutrient", NUTRIENTS, "")
     grams = _number(args, "grams", 100, 0, 5000)
     va, vb = _nutrient_amount(a, nutrient, grams), _nutrient_amount(b, nutrient, grams)
     higher = a.name if va > vb else (b.name if vb > va else "equal")
@@ -686,7 +657,7 @@ def compare_foods(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 @DOMAIN.api("nutrition_facts", "daily_value")
 def daily_value(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     f = get_by_id(fd(state).foods, args["food_id"], "food")
-    nutrient = _enum(args, "nutrient", NUTRIENTS, "")
+    nutrient = enum_arg(args, "nutrient", NUTRIENTS, "")
     grams = _number(args, "grams", 100, 0, 5000)
     amount = _nutrient_amount(f, nutrient, grams)
     dv = DAILY_VALUES[nutrient]
@@ -731,11 +702,11 @@ def search_restaurants(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
         raise ApiInputError("min_rating must be a number from 0 to 5")
     if not 0 <= min_rating <= 5:
         raise ApiInputError("min_rating must be a number from 0 to 5")
-    sort = _enum(args, "sort", ("rating", "name"), "rating")
+    sort = enum_arg(args, "sort", ("rating", "name"), "rating")
     found = [
         r
         for r in data.restaurants_by_city[city_id]
-        if (not words or _hit(words, data.restaurant_hay[r.restaurant_id]))
+        if (not words or has_words(words, data.restaurant_hay[r.restaurant_id]))
         and (cuisine is None or r.cuisine == cuisine)
         and r.rating >= min_rating
     ]
@@ -810,8 +781,8 @@ def reserve_table(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     weekday = WEEKDAYS[date.weekday()]
     if d.closed_on == weekday:
         raise ApiInputError(f"{r.name} is closed on {weekday}s")
-    time = _clock(args["time"])
-    if not _minutes(d.opens) <= _minutes(time) <= _minutes(d.closes) - 60:
+    time = parse_clock(args["time"])
+    if not clock_minutes(d.opens) <= clock_minutes(time) <= clock_minutes(d.closes) - 60:
         raise ApiInputError(
             f"{r.name} takes reservations from {d.opens} until one hour before closing ({d.closes})"
         )
@@ -845,57 +816,20 @@ def get_reservation(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any
 
 
 # ---------------------------------------------------------------- task helpers
-def _run(world: World, fn: Callable[[WorldState, Mapping[str, Any]], Any], args: dict) -> Any:
-    """Call an API of this domain the way the gold solution will (on a fresh state)."""
-    return fn(WorldState(world), args)
-
-
-def _draft(
-    slots: dict[str, str], gold: Sequence[GoldCall], facts: Sequence[Fact], answer: str
-) -> TaskDraft | None:
-    """The task, or None when its reference answer would not state every fact cleanly
-    (e.g. a distractor name hidden inside another name)."""
-    answer_facts = [f for f in facts if isinstance(f, AnswerFact)]
-    if answer_facts and check_answer(answer_facts, answer, {}).is_solved < 1.0:
-        return None
-    return TaskDraft(slots=slots, gold=tuple(gold), facts=tuple(facts), answer=answer)
-
-
-def _retrying(gen: Callable[[StableRng, World], TaskDraft | None]) -> Any:
-    """Let a generator draw up to ten candidates (from the same stream) before giving up."""
-
-    @wraps(gen)
-    def wrapper(rng: StableRng, world: World) -> TaskDraft | None:
-        for _ in range(10):
-            draft = gen(rng, world)
-            if draft is not None:
-                return draft
-        return None
-
-    return wrapper
-
-
 def _find_recipe(world: World, r: Recipe) -> GoldCall | None:
     """The search call that finds ``r`` on page 1 by its title, or None."""
-    res = _run(world, search_recipes, {"query": r.title})
-    if r.recipe_id not in [x["recipe_id"] for x in res["results"]]:
-        return None
-    return GoldCall("recipe_finder", "search_recipes", {"query": r.title})
+    call = GoldCall("recipe_finder", "search_recipes", {"query": r.title})
+    return listed_call(world, search_recipes, call, "recipe_id", r.recipe_id)
 
 
 def _find_food(world: World, f: Food) -> GoldCall | None:
-    res = _run(world, search_food, {"query": f.name})
-    if f.food_id not in [x["food_id"] for x in res["results"]]:
-        return None
-    return GoldCall("nutrition_facts", "search_food", {"query": f.name})
+    call = GoldCall("nutrition_facts", "search_food", {"query": f.name})
+    return listed_call(world, search_food, call, "food_id", f.food_id)
 
 
 def _find_restaurant(world: World, r: Restaurant, city: str) -> GoldCall | None:
-    args = {"city": city, "query": r.name}
-    res = _run(world, search_restaurants, args)
-    if r.restaurant_id not in [x["restaurant_id"] for x in res["results"]]:
-        return None
-    return GoldCall("restaurant_guide", "search_restaurants", args)
+    call = GoldCall("restaurant_guide", "search_restaurants", {"city": city, "query": r.name})
+    return listed_call(world, search_restaurants, call, "restaurant_id", r.restaurant_id)
 
 
 def _city_name(world: World, city_id: str) -> str:
@@ -918,13 +852,13 @@ def _fmt(x: float) -> str:
 
 # ---------------------------------------------------------------- G1: recipe_finder
 @DOMAIN.task("food.recipe_times", group="G1", tools=("recipe_finder",))
-@_retrying
+@retrying
 def task_recipe_times(rng: StableRng, world: World) -> TaskDraft | None:
     r = _pick_recipe(rng, world)
     search = _find_recipe(world, r)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"recipe": r.title},
         (search, GoldCall("recipe_finder", "get_recipe", {"recipe_id": r.recipe_id}, (0,))),
         (
@@ -938,7 +872,7 @@ def task_recipe_times(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.scaled_ingredient", group="G1", tools=("recipe_finder",))
-@_retrying
+@retrying
 def task_scaled_ingredient(rng: StableRng, world: World) -> TaskDraft | None:
     r = _pick_recipe(rng, world)
     servings = rng.choice(tuple(n for n in (2, 3, 4, 5, 6, 8, 10, 12) if n != r.servings))
@@ -946,9 +880,9 @@ def task_scaled_ingredient(rng: StableRng, world: World) -> TaskDraft | None:
     search = _find_recipe(world, r)
     if search is None:
         return None
-    res = _run(world, recipe_ingredients, {"recipe_id": r.recipe_id, "servings": servings})
+    res = run_api(world, recipe_ingredients, recipe_id=r.recipe_id, servings=servings)
     grams = next(x["grams"] for x in res["ingredients"] if x["food_id"] == ing.food_id)
-    return _draft(
+    return checked_draft(
         {"recipe": r.title, "ingredient": ing.name, "servings": str(servings)},
         (
             search,
@@ -965,19 +899,19 @@ def task_scaled_ingredient(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.best_quick_recipe", group="G1", tools=("recipe_finder",))
-@_retrying
+@retrying
 def task_best_quick_recipe(rng: StableRng, world: World) -> TaskDraft | None:
     cuisine = rng.choice(CUISINES)
     minutes = rng.choice((25, 30, 35, 40, 45, 50, 60, 75, 90))
     diet = rng.choice(DIETS)
     args = {"cuisine": cuisine, "max_minutes": minutes, "diet": diet}
-    res = _run(world, recipes_by_cuisine, args)
+    res = run_api(world, recipes_by_cuisine, **args)
     hits = res["results"]
     if not hits or (len(hits) > 1 and hits[1]["rating"] == hits[0]["rating"]):
         return None
     top = hits[0]
-    detail = _run(world, get_recipe, {"recipe_id": top["recipe_id"]})
-    return _draft(
+    detail = run_api(world, get_recipe, recipe_id=top["recipe_id"])
+    return checked_draft(
         {"cuisine": cuisine, "minutes": str(minutes), "diet": diet},
         (
             GoldCall("recipe_finder", "recipes_by_cuisine", args),
@@ -995,7 +929,7 @@ def task_best_quick_recipe(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: nutrition_facts
 @DOMAIN.task("food.nutrient_amount", group="G1", tools=("nutrition_facts",))
-@_retrying
+@retrying
 def task_nutrient_amount(rng: StableRng, world: World) -> TaskDraft | None:
     f = rng.choice(fd(world).food_list)
     nutrient = rng.choice(NUTRIENTS)
@@ -1005,7 +939,7 @@ def task_nutrient_amount(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     amount = _nutrient_amount(f, nutrient, grams)
     unit = UNITS[nutrient]
-    return _draft(
+    return checked_draft(
         {"food": f.name, "nutrient": nutrient, "grams": str(grams)},
         (
             search,
@@ -1019,7 +953,7 @@ def task_nutrient_amount(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.compare_products", group="G1", tools=("nutrition_facts",))
-@_retrying
+@retrying
 def task_compare_products(rng: StableRng, world: World) -> TaskDraft | None:
     data = fd(world)
     a = rng.choice(data.food_list)
@@ -1035,11 +969,11 @@ def task_compare_products(rng: StableRng, world: World) -> TaskDraft | None:
     if sa is None or sb is None:
         return None
     args = {"food_id_a": a.food_id, "food_id_b": b.food_id, "nutrient": nutrient}
-    res = _run(world, compare_foods, args)
+    res = run_api(world, compare_foods, **args)
     if res["higher"] == "equal":
         return None
     win, lose = (a, b) if res["higher"] == a.name else (b, a)
-    return _draft(
+    return checked_draft(
         {"food_a": a.name, "food_b": b.name, "nutrient": nutrient},
         (sa, sb, GoldCall("nutrition_facts", "compare_foods", args, (0, 1))),
         (
@@ -1052,7 +986,7 @@ def task_compare_products(rng: StableRng, world: World) -> TaskDraft | None:
 
 # ---------------------------------------------------------------- G1: restaurant_guide
 @DOMAIN.task("food.restaurant_hours", group="G1", tools=("restaurant_guide",))
-@_retrying
+@retrying
 def task_restaurant_hours(rng: StableRng, world: World) -> TaskDraft | None:
     r = _pick_restaurant(rng, world)
     d = details(r)
@@ -1062,7 +996,7 @@ def task_restaurant_hours(rng: StableRng, world: World) -> TaskDraft | None:
     search = _find_restaurant(world, r, city)
     if search is None:
         return None
-    return _draft(
+    return checked_draft(
         {"restaurant": r.name, "city": city},
         (
             search,
@@ -1080,7 +1014,7 @@ def task_restaurant_hours(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.cheapest_rated_restaurant", group="G1", tools=("restaurant_guide",))
-@_retrying
+@retrying
 def task_cheapest_rated(rng: StableRng, world: World) -> TaskDraft | None:
     data = fd(world)
     city_id = rng.choice([k for k, v in data.restaurants_by_city.items() if len(v) > PAGE])
@@ -1103,7 +1037,7 @@ def task_cheapest_rated(rng: StableRng, world: World) -> TaskDraft | None:
         gold.append(
             GoldCall("restaurant_guide", "search_restaurants", {**args, "page": p}, (p - 2,))
         )
-    return _draft(
+    return checked_draft(
         {"city": city, "min_rating": _fmt(min_rating)},
         gold,
         (
@@ -1116,7 +1050,7 @@ def task_cheapest_rated(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.cheapest_veggie_dish", group="G1", tools=("restaurant_guide",))
-@_retrying
+@retrying
 def task_cheapest_veggie(rng: StableRng, world: World) -> TaskDraft | None:
     r = _pick_restaurant(rng, world)
     veg = sorted((d for d in details(r).menu if d.vegetarian), key=lambda d: d.price)
@@ -1127,7 +1061,7 @@ def task_cheapest_veggie(rng: StableRng, world: World) -> TaskDraft | None:
     if search is None:
         return None
     best = veg[0]
-    return _draft(
+    return checked_draft(
         {"restaurant": r.name, "city": city},
         (
             search,
@@ -1141,27 +1075,37 @@ def task_cheapest_veggie(rng: StableRng, world: World) -> TaskDraft | None:
     )
 
 
-@DOMAIN.task("food.book_best_restaurant", group="G1", tools=("restaurant_guide",))
-@_retrying
-def task_book_best(rng: StableRng, world: World) -> TaskDraft | None:
+def _best_of_cuisine(rng: StableRng, world: World) -> tuple[str, str, list[Restaurant]] | None:
+    """A city and a cuisine served there with one best-rated restaurant: the city id, the
+    cuisine and its restaurants there, best rated first; None on a tie."""
     data = fd(world)
     city_id = rng.choice(tuple(data.restaurants_by_city))
     cuisine = rng.choice(sorted({r.cuisine for r in data.restaurants_by_city[city_id]}))
     hits = [r for r in data.restaurants_by_city[city_id] if r.cuisine == cuisine]
     if len(hits) > 1 and hits[0].rating == hits[1].rating:
         return None
+    return city_id, cuisine, hits
+
+
+@DOMAIN.task("food.book_best_restaurant", group="G1", tools=("restaurant_guide",))
+@retrying
+def task_book_best(rng: StableRng, world: World) -> TaskDraft | None:
+    picked = _best_of_cuisine(rng, world)
+    if picked is None:
+        return None
+    city_id, cuisine, hits = picked
     best = hits[0]
     info = details(best)
     offset = rng.randint(1, 30)
     date = TODAY + dt.timedelta(days=offset)
     if WEEKDAYS[date.weekday()] == info.closed_on:
         date += dt.timedelta(days=1)
-    first, last = _minutes(info.opens), _minutes(info.closes) - 60
+    first, last = clock_minutes(info.opens), clock_minutes(info.closes) - 60
     slots = [m for m in range(first, last + 1, 30) if m >= 12 * 60 and m % 60 in (0, 30)]
     if not slots:
         return None
     m = rng.choice(slots)
-    time = f"{m // 60:02d}:{m % 60:02d}"
+    time = hhmm(m)
     party = rng.randint(2, min(8, info.max_party))
     guest = person(rng)
     city = _city_name(world, city_id)
@@ -1173,7 +1117,7 @@ def task_book_best(rng: StableRng, world: World) -> TaskDraft | None:
         "party_size": party,
         "name": guest,
     }
-    return _draft(
+    return checked_draft(
         {
             "city": city,
             "cuisine": cuisine,
@@ -1215,7 +1159,7 @@ def _ingredient_pick(
     if servings_choice:
         servings = rng.choice(tuple(n for n in (2, 3, 4, 6, 8, 10) if n != r.servings))
         args["servings"] = servings
-    res = _run(world, recipe_ingredients, args)
+    res = run_api(world, recipe_ingredients, **args)
     grams = next(x["grams"] for x in res["ingredients"] if x["food_id"] == ing.food_id)
     return (
         r,
@@ -1228,7 +1172,7 @@ def _ingredient_pick(
 
 
 @DOMAIN.task("food.ingredient_nutrient", group="G2", tools=("recipe_finder", "nutrition_facts"))
-@_retrying
+@retrying
 def task_ingredient_nutrient(rng: StableRng, world: World) -> TaskDraft | None:
     picked = _ingredient_pick(rng, world, True)
     if picked is None:
@@ -1237,7 +1181,7 @@ def task_ingredient_nutrient(rng: StableRng, world: World) -> TaskDraft | None:
     nutrient = rng.choice(("protein", "fat", "carbohydrates", "fiber", "calories"))
     food = fd(world).foods[ing.food_id]
     amount = _nutrient_amount(food, nutrient, grams)
-    return _draft(
+    return checked_draft(
         {
             "recipe": r.title,
             "ingredient": ing.name,
@@ -1261,7 +1205,7 @@ def task_ingredient_nutrient(rng: StableRng, world: World) -> TaskDraft | None:
 
 
 @DOMAIN.task("food.ingredient_daily_value", group="G2", tools=("recipe_finder", "nutrition_facts"))
-@_retrying
+@retrying
 def task_ingredient_daily_value(rng: StableRng, world: World) -> TaskDraft | None:
     picked = _ingredient_pick(rng, world, False)
     if picked is None:
@@ -1269,9 +1213,9 @@ def task_ingredient_daily_value(rng: StableRng, world: World) -> TaskDraft | Non
     r, ing, _servings, grams, search, ingredients = picked
     nutrient = rng.choice(("sodium", "fat", "fiber", "protein", "sugar"))
     args = {"food_id": ing.food_id, "nutrient": nutrient, "grams": grams}
-    res = _run(world, daily_value, args)
+    res = run_api(world, daily_value, **args)
     pct = res["percent_daily_value"]
-    return _draft(
+    return checked_draft(
         {"recipe": r.title, "ingredient": ing.name, "nutrient": nutrient},
         (search, ingredients, GoldCall("nutrition_facts", "daily_value", args, (1,))),
         (AnswerFact(pct, "percent daily value"),),
@@ -1281,7 +1225,7 @@ def task_ingredient_daily_value(rng: StableRng, world: World) -> TaskDraft | Non
 
 
 @DOMAIN.task("food.ingredient_comparison", group="G2", tools=("recipe_finder", "nutrition_facts"))
-@_retrying
+@retrying
 def task_ingredient_comparison(rng: StableRng, world: World) -> TaskDraft | None:
     r = _pick_recipe(rng, world)
     if not _no_overlap([i.name for i in r.ingredients]):
@@ -1292,11 +1236,11 @@ def task_ingredient_comparison(rng: StableRng, world: World) -> TaskDraft | None
     if search is None:
         return None
     args = {"food_id_a": a.food_id, "food_id_b": b.food_id, "nutrient": nutrient}
-    res = _run(world, compare_foods, args)
+    res = run_api(world, compare_foods, **args)
     if res["higher"] == "equal":
         return None
     win, lose = (a, b) if res["food_a"]["amount"] > res["food_b"]["amount"] else (b, a)
-    return _draft(
+    return checked_draft(
         {"recipe": r.title, "ingredient_a": a.name, "ingredient_b": b.name, "nutrient": nutrient},
         (
             search,
@@ -1311,23 +1255,21 @@ def task_ingredient_comparison(rng: StableRng, world: World) -> TaskDraft | None
 
 # ---------------------------------------------------------------- G2: restaurants + recipes
 @DOMAIN.task("food.dinner_plan", group="G2", tools=("restaurant_guide", "recipe_finder"))
-@_retrying
+@retrying
 def task_dinner_plan(rng: StableRng, world: World) -> TaskDraft | None:
-    data = fd(world)
-    city_id = rng.choice(tuple(data.restaurants_by_city))
-    cuisine = rng.choice(sorted({r.cuisine for r in data.restaurants_by_city[city_id]}))
-    hits = [r for r in data.restaurants_by_city[city_id] if r.cuisine == cuisine]
-    if len(hits) > 1 and hits[0].rating == hits[1].rating:
+    picked = _best_of_cuisine(rng, world)
+    if picked is None:
         return None
+    city_id, cuisine, hits = picked
     best = hits[0]
     rec_args = {"cuisine": cuisine, "sort": "time"}
-    quick = _run(world, recipes_by_cuisine, rec_args)["results"]
+    quick = run_api(world, recipes_by_cuisine, **rec_args)["results"]
     if quick[0]["total_minutes"] == quick[1]["total_minutes"]:
         return None
     city = _city_name(world, city_id)
     rest_args = {"city": city, "cuisine": cuisine}
     top = quick[0]
-    return _draft(
+    return checked_draft(
         {"city": city, "cuisine": cuisine},
         (
             GoldCall("restaurant_guide", "search_restaurants", rest_args),

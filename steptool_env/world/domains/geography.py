@@ -17,7 +17,9 @@ from steptool_env.world.domain import Domain
 from steptool_env.world.helpers import (
     ApiInputError,
     SearchIndex,
+    domain_data,
     get_by_id,
+    hhmm,
     paginate,
     require_text,
 )
@@ -199,8 +201,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> GeoData:
 
 
 def geo(state_or_world: WorldState | World) -> GeoData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["geography"]
+    return domain_data(state_or_world, "geography")
 
 
 def city_summary(c: City) -> dict[str, Any]:
@@ -358,7 +359,7 @@ def convert_time(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
         "from_city_id": a.city_id,
         "to_city_id": b.city_id,
         "from_time": f"{hh:02d}:{mm:02d}",
-        "to_time": f"{total // 60:02d}:{total % 60:02d}",
+        "to_time": hhmm(total),
         "difference_hours": b.utc_offset - a.utc_offset,
     }
 
@@ -407,15 +408,27 @@ def _search(city: City) -> GoldCall:
     return GoldCall("geodb_cities", "search_cities", {"query": city.name})
 
 
+def _details_call(city: City) -> GoldCall:
+    """get_city_details of ``city``, fed by the search call at node 0."""
+    return GoldCall("geodb_cities", "get_city_details", {"city_id": city.city_id}, (0,))
+
+
+def _distance_call(a: City, b: City) -> GoldCall:
+    """city_distance between ``a`` and ``b``, fed by their searches at nodes 0 and 1."""
+    return GoldCall(
+        "distance_calculator",
+        "city_distance",
+        {"city_id_a": a.city_id, "city_id_b": b.city_id},
+        (0, 1),
+    )
+
+
 @DOMAIN.task("geo.city_population", group="G1", tools=("geodb_cities",))
 def task_city_population(rng: StableRng, world: World) -> TaskDraft:
     c = _pick_city(rng, geo(world))
     return TaskDraft(
         slots={"city": c.name},
-        gold=(
-            _search(c),
-            GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,)),
-        ),
+        gold=(_search(c), _details_call(c)),
         facts=(AnswerFact(c.population, "population"),),
         answer=f"{c.name} has a population of {c.population}.",
     )
@@ -426,10 +439,7 @@ def task_city_founded(rng: StableRng, world: World) -> TaskDraft:
     c = _pick_city(rng, geo(world))
     return TaskDraft(
         slots={"city": c.name},
-        gold=(
-            _search(c),
-            GoldCall("geodb_cities", "get_city_details", {"city_id": c.city_id}, (0,)),
-        ),
+        gold=(_search(c), _details_call(c)),
         facts=(AnswerFact(c.founded, "founded"), AnswerFact(c.elevation_m, "elevation")),
         answer=f"{c.name} was founded in {c.founded} and lies at {c.elevation_m} m.",
     )
@@ -483,12 +493,7 @@ def task_distance(rng: StableRng, world: World) -> TaskDraft | None:
         gold=(
             _search(a),
             _search(b),
-            GoldCall(
-                "distance_calculator",
-                "city_distance",
-                {"city_id_a": a.city_id, "city_id_b": b.city_id},
-                (0, 1),
-            ),
+            _distance_call(a, b),
         ),
         facts=(AnswerFact(km, "distance km"),),
         answer=f"{a.name} and {b.name} are {km} km apart.",
@@ -502,7 +507,7 @@ def task_time_difference(rng: StableRng, world: World) -> TaskDraft | None:
     hh = rng.randint(6, 20)
     t = f"{hh:02d}:{rng.choice((0, 15, 30, 45)):02d}"
     total = (int(t[:2]) * 60 + int(t[3:]) + (b.utc_offset - a.utc_offset) * 60) % 1440
-    to_time = f"{total // 60:02d}:{total % 60:02d}"
+    to_time = hhmm(total)
     return TaskDraft(
         slots={"city_a": a.name, "city_b": b.name, "time": t},
         gold=(
@@ -532,12 +537,7 @@ def task_travel_time(rng: StableRng, world: World) -> TaskDraft | None:
         gold=(
             _search(a),
             _search(b),
-            GoldCall(
-                "distance_calculator",
-                "city_distance",
-                {"city_id_a": a.city_id, "city_id_b": b.city_id},
-                (0, 1),
-            ),
+            _distance_call(a, b),
             GoldCall("distance_calculator", "travel_time", {"distance_km": km, "mode": mode}, (2,)),
         ),
         facts=(AnswerFact(hours, "hours"),),

@@ -15,25 +15,20 @@ from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.world.domain import Domain
-from steptool_env.world.domains.finance import (
-    FinanceData,
-    convert,
-    fin,
-    fmt,
-    keyword_search,
-    pick_distractors,
-    retrying,
-    run_api,
-)
+from steptool_env.world.domains.finance import FinanceData, convert, convert_call, fin
 from steptool_env.world.domains.geography import CURRENCIES, City, GeoData, geo
+from steptool_env.world.generation import chosen_fact, fmt, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     day,
+    domain_data,
     get_by_id,
+    keyword_search,
     norm,
     paginate,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -195,7 +190,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
         wage_factor=wage,
         companies=companies,
         company_keys=tuple(
-            (" " + norm(c.name) + " ", c) for c in sorted(company_list, key=lambda c: c.name)
+            (search_text(c.name), c) for c in sorted(company_list, key=lambda c: c.name)
         ),
         jobs=jobs,
         jobs_by_title={t: tuple(v) for t, v in by_title.items()},
@@ -207,8 +202,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
 
 # ---------------------------------------------------------------- helpers
 def jd(state_or_world: WorldState | World) -> JobsData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["jobs"]
+    return domain_data(state_or_world, "jobs")
 
 
 def _city(state: WorldState, value: Any) -> City:
@@ -493,8 +487,45 @@ def _pair_jobs(
     return j.title, g.cities[j.city_id], same
 
 
+def _sorted_job_search(title: str, city: City, sort: str) -> GoldCall:
+    """search_jobs for a title in a city, in ``sort`` order (any order satisfies the node)."""
+    return GoldCall(
+        "job_search",
+        "search_jobs",
+        {"title": title, "city": city.name, "sort": sort},
+        match=("title", "city"),
+    )
+
+
 def _company_names(world: World, jobs: list[Job]) -> list[str]:
     return [jd(world).companies[j.company_id].name for j in jobs]
+
+
+def _top_posting_task(
+    world: World,
+    title: str,
+    city: City,
+    ranked: list[Job],
+    sort: str,
+    answer: str,
+    *details: AnswerFact,
+) -> TaskDraft:
+    """'Which company posts the first of these jobs': ``ranked`` are the postings of a title
+    in a city in search_jobs order ``sort``; ``answer`` names the first one's company and
+    states ``details``."""
+    company = jd(world).companies[ranked[0].company_id].name
+    return TaskDraft(
+        slots={"title": title, "city": city.name},
+        gold=(
+            _sorted_job_search(title, city, sort),
+            GoldCall("job_search", "get_job", {"job_id": ranked[0].job_id}, (0,)),
+        ),
+        facts=(
+            chosen_fact(company, "company", answer, _company_names(world, ranked[1:])),
+            *details,
+        ),
+        answer=answer,
+    )
 
 
 @DOMAIN.task("jobs.top_paying_job", group="G1", tools=("job_search",))
@@ -514,27 +545,15 @@ def task_top_paying_job(rng: StableRng, world: World) -> TaskDraft | None:
         f"{top.salary_max} {top.currency} a year and asking for {top.experience_years} "
         f"year(s) of experience."
     )
-    return TaskDraft(
-        slots={"title": title, "city": city.name},
-        gold=(
-            GoldCall(
-                "job_search",
-                "search_jobs",
-                {"title": title, "city": city.name, "sort": "salary"},
-                match=("title", "city"),
-            ),
-            GoldCall("job_search", "get_job", {"job_id": top.job_id}, (0,)),
-        ),
-        facts=(
-            AnswerFact(
-                company,
-                "company",
-                pick_distractors(answer, company, _company_names(world, same[1:])),
-            ),
-            AnswerFact(top.salary_max, "max salary"),
-            AnswerFact(top.experience_years, "experience years"),
-        ),
-        answer=answer,
+    return _top_posting_task(
+        world,
+        title,
+        city,
+        same,
+        "salary",
+        answer,
+        AnswerFact(top.salary_max, "max salary"),
+        AnswerFact(top.experience_years, "experience years"),
     )
 
 
@@ -554,27 +573,15 @@ def task_newest_job(rng: StableRng, world: World) -> TaskDraft | None:
         f"The most recent {title} posting in {city.name} is from {company}, offering "
         f"{top.salary_min} to {top.salary_max} {top.currency} a year."
     )
-    return TaskDraft(
-        slots={"title": title, "city": city.name},
-        gold=(
-            GoldCall(
-                "job_search",
-                "search_jobs",
-                {"title": title, "city": city.name, "sort": "newest"},
-                match=("title", "city"),
-            ),
-            GoldCall("job_search", "get_job", {"job_id": top.job_id}, (0,)),
-        ),
-        facts=(
-            AnswerFact(
-                company,
-                "company",
-                pick_distractors(answer, company, _company_names(world, same[1:])),
-            ),
-            AnswerFact(top.salary_min, "min salary"),
-            AnswerFact(top.salary_max, "max salary"),
-        ),
-        answer=answer,
+    return _top_posting_task(
+        world,
+        title,
+        city,
+        same,
+        "newest",
+        answer,
+        AnswerFact(top.salary_min, "min salary"),
+        AnswerFact(top.salary_max, "max salary"),
     )
 
 
@@ -622,11 +629,7 @@ def task_company_openings(rng: StableRng, world: World) -> TaskDraft | None:
         ),
         facts=(
             AnswerFact(len(own), "openings"),
-            AnswerFact(
-                newest.title,
-                "newest title",
-                pick_distractors(answer, newest.title, [j.title for j in own[1:5]]),
-            ),
+            chosen_fact(newest.title, "newest title", answer, [j.title for j in own[1:5]]),
         ),
         answer=answer,
     )
@@ -674,11 +677,7 @@ def task_top_paying_city(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                top["city"],
-                "city",
-                pick_distractors(answer, top["city"], (r["city"] for r in rows[1:])),
-            ),
+            chosen_fact(top["city"], "city", answer, (r["city"] for r in rows[1:])),
             AnswerFact(top["median"], "median"),
         ),
         answer=answer,
@@ -701,12 +700,7 @@ def task_apply_newest(rng: StableRng, world: World) -> TaskDraft | None:
     return TaskDraft(
         slots={"title": title, "city": city.name, "applicant": applicant},
         gold=(
-            GoldCall(
-                "job_search",
-                "search_jobs",
-                {"title": title, "city": city.name, "sort": "newest"},
-                match=("title", "city"),
-            ),
+            _sorted_job_search(title, city, "newest"),
             GoldCall(
                 "job_applications",
                 "apply_to_job",
@@ -779,12 +773,7 @@ def task_offer_vs_market(rng: StableRng, world: World) -> TaskDraft | None:
     return TaskDraft(
         slots={"title": title, "city": city.name},
         gold=(
-            GoldCall(
-                "job_search",
-                "search_jobs",
-                {"title": title, "city": city.name, "sort": "salary"},
-                match=("title", "city"),
-            ),
+            _sorted_job_search(title, city, "salary"),
             GoldCall(
                 "salary_estimates", "salary_by_title_and_city", {"title": title, "city": city.name}
             ),
@@ -836,11 +825,7 @@ def task_capital_jobs(rng: StableRng, world: World) -> TaskDraft | None:
         ),
         facts=(
             AnswerFact(len(same), "openings"),
-            AnswerFact(
-                company,
-                "company",
-                pick_distractors(answer, company, _company_names(world, same[1:])),
-            ),
+            chosen_fact(company, "company", answer, _company_names(world, same[1:])),
         ),
         answer=answer,
     )
@@ -863,12 +848,7 @@ def task_salary_converted(rng: StableRng, world: World) -> TaskDraft | None:
             GoldCall(
                 "salary_estimates", "salary_by_title_and_city", {"title": title, "city": city.name}
             ),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": med, "from_currency": local, "to_currency": target},
-                (0,),
-            ),
+            convert_call(med, local, target, (0,)),
         ),
         facts=(AnswerFact(value, "converted median"),),
         answer=(

@@ -9,26 +9,26 @@ collection ``ticket_bookings``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import chosen_fact, index_search_call, ordinal, pick_distractors
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     SearchIndex,
-    day,
+    domain_data,
+    find,
     get_by_id,
     money,
-    norm,
     paginate,
-    parse_date,
     require_text,
+    upcoming_date,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -36,7 +36,6 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("movies", requires=("geography",))
 
-T = TypeVar("T")
 _NAME = attrgetter("name")
 _TITLE = attrgetter("title")
 
@@ -209,15 +208,6 @@ class MovieData:
     cinema_index: SearchIndex[Cinema]
 
 
-# ---------------------------------------------------------------- search helpers
-def _find(index: SearchIndex[T], query: str, name: Callable[[T], str]) -> list[T]:
-    """Word-prefix search hits (see :class:`SearchIndex`), whole-name matches first."""
-    if not norm(query):
-        raise ApiInputError("query must contain letters or digits")
-    key = query.strip().lower()
-    return sorted(index.search(query), key=lambda x: name(x).lower() != key)
-
-
 # ---------------------------------------------------------------- build
 def _title(rng: StableRng) -> str:
     k = rng.below(6)
@@ -374,8 +364,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MovieData:
 
 
 def mdata(state_or_world: WorldState | World) -> MovieData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["movies"]
+    return domain_data(state_or_world, "movies")
 
 
 def _int_arg(args: Mapping[str, Any], name: str) -> int | None:
@@ -395,7 +384,7 @@ def _movie_summary(m: Movie) -> dict[str, Any]:
 @DOMAIN.api("moviedb", "search_movies")
 def search_movies(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
-    found = _find(d.movie_index, require_text(args, "query"), _TITLE)
+    found = find(d.movie_index, require_text(args, "query"))
     year = _int_arg(args, "year")
     if year is not None:
         found = [m for m in found if m.year == year]
@@ -473,7 +462,7 @@ def movies_by_genre(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any
 @DOMAIN.api("film_people", "search_people")
 def search_people(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
-    found = _find(d.people_index, require_text(args, "query"), _NAME)
+    found = find(d.people_index, require_text(args, "query"))
     return paginate(
         found,
         args.get("page", 1),
@@ -528,23 +517,13 @@ def _cinema_summary(state: WorldState, c: Cinema) -> dict[str, Any]:
     }
 
 
-def _schedule_date(value: Any) -> dt.date:
-    date = parse_date(value)
-    offset = (date - TODAY).days
-    if not 0 <= offset < SCHEDULE_DAYS:
-        raise ApiInputError(
-            f"showtimes are published from {day(0)} to {day(SCHEDULE_DAYS - 1)} only"
-        )
-    return date
-
-
 def showtime_id(cinema_id: str, date: dt.date, slot: int) -> str:
     return f"{cinema_id}-{date.year:04d}{date.month:02d}{date.day:02d}-{slot:02d}"
 
 
 @DOMAIN.api("cinema_showtimes", "search_cinemas")
 def search_cinemas(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
-    found = _find(mdata(state).cinema_index, require_text(args, "query"), _NAME)
+    found = find(mdata(state).cinema_index, require_text(args, "query"))
     return paginate(found, args.get("page", 1), PAGE, lambda c: _cinema_summary(state, c))
 
 
@@ -563,7 +542,7 @@ def list_cinemas(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def get_showtimes(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
     c = get_by_id(d.cinemas, args["cinema_id"], "cinema")
-    date = _schedule_date(args["date"])
+    date = upcoming_date(args["date"], SCHEDULE_DAYS, "showtimes are published")
     movie_id = args.get("movie_id")
     if movie_id:
         get_by_id(d.movies, movie_id, "movie")
@@ -629,48 +608,35 @@ def book_tickets(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- task helpers
-def _others(answer: str, candidates: Sequence[str], value: str) -> tuple[str, ...]:
-    """Distractors: the other candidates that neither occur in the reference answer nor in
-    the right value (so the reference answer stays correct)."""
-    ans = normalize_text(answer)
-    own = normalize_text(value)
-    out: list[str] = []
-    for c in candidates:
-        n = normalize_text(c)
-        if c != value and n.strip() and n not in ans and n not in own and c not in out:
-            out.append(c)
-    return tuple(out)
-
-
-def _first_page_hit(index: SearchIndex[T], name: Callable[[T], str], query: str, item: T) -> bool:
-    return item in _find(index, query, name)[:PAGE]
-
-
 def _movie_search(d: MovieData, m: Movie) -> GoldCall | None:
-    if not _first_page_hit(d.movie_index, _TITLE, m.title, m):
-        return None
-    return GoldCall("moviedb", "search_movies", {"query": m.title})
+    return index_search_call(d.movie_index, m, m.title, "moviedb", "search_movies", page_size=PAGE)
 
 
 def _person_search(d: MovieData, p: Person) -> GoldCall | None:
-    if not _first_page_hit(d.people_index, _NAME, p.name, p):
-        return None
-    return GoldCall("film_people", "search_people", {"query": p.name})
+    return index_search_call(
+        d.people_index, p, p.name, "film_people", "search_people", page_size=PAGE
+    )
 
 
 def _cinema_search(d: MovieData, c: Cinema) -> GoldCall | None:
-    if not _first_page_hit(d.cinema_index, _NAME, c.name, c):
-        return None
-    return GoldCall("cinema_showtimes", "search_cinemas", {"query": c.name})
+    return index_search_call(
+        d.cinema_index, c, c.name, "cinema_showtimes", "search_cinemas", page_size=PAGE
+    )
+
+
+def _showtimes_call(c: Cinema, date: dt.date) -> GoldCall:
+    """get_showtimes of cinema ``c`` on ``date``, fed by the cinema search at node 0."""
+    return GoldCall(
+        "cinema_showtimes",
+        "get_showtimes",
+        {"cinema_id": c.cinema_id, "date": date.isoformat()},
+        (0,),
+        match=("cinema_id", "date"),
+    )
 
 
 def _pick_movie(rng: StableRng, d: MovieData) -> Movie:
     return rng.choice(tuple(d.movies.values()))
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 # ---------------------------------------------------------------- G1 tasks
@@ -700,7 +666,9 @@ def task_character_actor(rng: StableRng, world: World) -> TaskDraft | None:
     pid, char = rng.choice(m.cast)
     actor = d.people[pid]
     answer = f"In {m.title}, {char} is played by {actor.name}."
-    others = _others(answer, [d.people[p].name for p, _ in m.cast], actor.name)
+    others = pick_distractors(
+        answer, actor.name, [d.people[p].name for p, _ in m.cast], within_value=True
+    )
     return TaskDraft(
         slots={"title": m.title, "character": char},
         gold=(search, GoldCall("moviedb", "get_movie_cast", {"movie_id": m.movie_id}, (0,))),
@@ -727,13 +695,15 @@ def task_genre_rank(rng: StableRng, world: World) -> TaskDraft | None:
     on_page = ranked[(page - 1) * PAGE : page * PAGE]
     criterion = "rating" if sort == "rating" else "box office takings"
     value = f"rated {m.rating}" if sort == "rating" else f"grossing {m.box_office_usd} USD"
-    answer = f"The {_ordinal(rank)} {genre} film by {criterion} is {m.title} ({value})."
+    answer = f"The {ordinal(rank)} {genre} film by {criterion} is {m.title} ({value})."
     return TaskDraft(
-        slots={"genre": genre, "rank": _ordinal(rank), "criterion": criterion},
+        slots={"genre": genre, "rank": ordinal(rank), "criterion": criterion},
         gold=(
             GoldCall("moviedb", "movies_by_genre", {"genre": genre, "sort_by": sort, "page": page}),
         ),
-        facts=(AnswerFact(m.title, "title", _others(answer, [x.title for x in on_page], m.title)),),
+        facts=(
+            chosen_fact(m.title, "title", answer, [x.title for x in on_page], within_value=True),
+        ),
         answer=answer,
     )
 
@@ -772,7 +742,9 @@ def task_filmography_count(rng: StableRng, world: World) -> TaskDraft | None:
     answer = (
         f"{p.name} has {verb} {n} film{'s' if n != 1 else ''}; the most recent is {latest.title}."
     )
-    others = _others(answer, [d.movies[c.movie_id].title for c in creds[:PAGE]], latest.title)
+    others = pick_distractors(
+        answer, latest.title, [d.movies[c.movie_id].title for c in creds[:PAGE]], within_value=True
+    )
     return TaskDraft(
         slots={"person": p.name, "verb": verb},
         gold=(
@@ -834,13 +806,7 @@ def task_book_tickets(rng: StableRng, world: World) -> TaskDraft | None:
         },
         gold=(
             search,
-            GoldCall(
-                "cinema_showtimes",
-                "get_showtimes",
-                {"cinema_id": c.cinema_id, "date": date.isoformat()},
-                (0,),
-                match=("cinema_id", "date"),
-            ),
+            _showtimes_call(c, date),
             GoldCall(
                 "cinema_showtimes",
                 "book_tickets",
@@ -878,22 +844,17 @@ def task_showing_director(rng: StableRng, world: World) -> TaskDraft | None:
         f"The {s.time} film at {c.name} on {date.isoformat()} is {m.title}, "
         f"directed by {director.name}."
     )
-    others = _others(
+    others = pick_distractors(
         answer,
-        [d.people[d.movies[x.movie_id].director_id].name for x in c.programme[date.weekday()]],
         director.name,
+        [d.people[d.movies[x.movie_id].director_id].name for x in c.programme[date.weekday()]],
+        within_value=True,
     )
     return TaskDraft(
         slots={"cinema": c.name, "date": date.isoformat(), "time": s.time},
         gold=(
             search,
-            GoldCall(
-                "cinema_showtimes",
-                "get_showtimes",
-                {"cinema_id": c.cinema_id, "date": date.isoformat()},
-                (0,),
-                match=("cinema_id", "date"),
-            ),
+            _showtimes_call(c, date),
             GoldCall("moviedb", "get_movie", {"movie_id": m.movie_id}, (1,)),
         ),
         facts=(AnswerFact(m.title, "title"), AnswerFact(director.name, "director", others)),

@@ -9,21 +9,22 @@ collections ``playlists`` and ``playlist_tracks``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import chosen_fact, index_search_call
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     SearchIndex,
+    domain_data,
+    find,
     get_by_id,
-    norm,
     paginate,
     parse_date,
     require_text,
@@ -34,7 +35,6 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("music", requires=("geography",))
 
-T = TypeVar("T")
 _NAME = attrgetter("name")
 _TITLE = attrgetter("title")
 
@@ -219,15 +219,6 @@ class MusicData:
     curated_index: SearchIndex[Curated]
 
 
-# ---------------------------------------------------------------- search helpers
-def _find(index: SearchIndex[T], query: str, name: Callable[[T], str]) -> list[T]:
-    """Word-prefix search hits (see :class:`SearchIndex`), whole-name matches first."""
-    if not norm(query):
-        raise ApiInputError("query must contain letters or digits")
-    key = query.strip().lower()
-    return sorted(index.search(query), key=lambda x: name(x).lower() != key)
-
-
 # ---------------------------------------------------------------- build
 def _artist_name(rng: StableRng) -> str:
     k = rng.below(4)
@@ -355,8 +346,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MusicData:
 
 
 def mdata(state_or_world: WorldState | World) -> MusicData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["music"]
+    return domain_data(state_or_world, "music")
 
 
 def _duration(seconds: int) -> str:
@@ -386,7 +376,7 @@ def _track_summary(d: MusicData, t: Track) -> dict[str, Any]:
 @DOMAIN.api("music_catalog", "search_artists")
 def search_artists(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
-    found = _find(d.artist_index, require_text(args, "query"), _NAME)
+    found = find(d.artist_index, require_text(args, "query"))
     return paginate(found, args.get("page", 1), PAGE, _artist_summary)
 
 
@@ -453,7 +443,7 @@ def album_tracks(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 @DOMAIN.api("music_catalog", "search_tracks")
 def search_tracks(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
-    found = _find(d.track_index, require_text(args, "query"), _TITLE)
+    found = find(d.track_index, require_text(args, "query"))
     artist_id = args.get("artist_id")
     if artist_id:
         get_by_id(d.artists, artist_id, "artist")
@@ -557,7 +547,7 @@ def weekly_top_artists(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
 @DOMAIN.api("playlists", "search_playlists")
 def search_playlists(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
-    found = _find(d.curated_index, require_text(args, "query"), _NAME)
+    found = find(d.curated_index, require_text(args, "query"))
     return paginate(
         found,
         args.get("page", 1),
@@ -655,36 +645,23 @@ def add_track_to_playlist(state: WorldState, args: Mapping[str, Any]) -> dict[st
 
 
 # ---------------------------------------------------------------- task helpers
-def _others(answer: str, candidates: Sequence[str], value: str) -> tuple[str, ...]:
-    """Distractors: the other candidates that neither occur in the reference answer nor in
-    the right value (so the reference answer stays correct)."""
-    ans = normalize_text(answer)
-    own = normalize_text(value)
-    out: list[str] = []
-    for c in candidates:
-        n = normalize_text(c)
-        if c != value and n.strip() and n not in ans and n not in own and c not in out:
-            out.append(c)
-    return tuple(out)
-
-
 def artist_search(d: MusicData, a: Artist) -> GoldCall | None:
     """The gold search call for an artist, or None when page 1 would not show it."""
-    if a not in _find(d.artist_index, a.name, _NAME)[:PAGE]:
-        return None
-    return GoldCall("music_catalog", "search_artists", {"query": a.name})
+    return index_search_call(
+        d.artist_index, a, a.name, "music_catalog", "search_artists", page_size=PAGE
+    )
 
 
 def _track_search(d: MusicData, t: Track) -> GoldCall | None:
-    if t not in _find(d.track_index, t.title, _TITLE)[:PAGE]:
-        return None
-    return GoldCall("music_catalog", "search_tracks", {"query": t.title})
+    return index_search_call(
+        d.track_index, t, t.title, "music_catalog", "search_tracks", page_size=PAGE
+    )
 
 
 def _curated_search(d: MusicData, c: Curated) -> GoldCall | None:
-    if c not in _find(d.curated_index, c.name, _NAME)[:PAGE]:
-        return None
-    return GoldCall("playlists", "search_playlists", {"query": c.name})
+    return index_search_call(
+        d.curated_index, c, c.name, "playlists", "search_playlists", page_size=PAGE
+    )
 
 
 def _album_pages(a: Artist, album_id: str, depends: int) -> list[GoldCall]:
@@ -701,9 +678,14 @@ def _album_pages(a: Artist, album_id: str, depends: int) -> list[GoldCall]:
     return calls
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _artist_album(rng: StableRng, d: MusicData) -> tuple[Artist, GoldCall, Album] | None:
+    """A random artist whose search call finds them on page 1, that call, and one of their
+    albums; None when the search would not show the artist."""
+    a = rng.choice(tuple(d.artists.values()))
+    search = artist_search(d, a)
+    if search is None:
+        return None
+    return a, search, d.albums[rng.choice(a.album_ids)]
 
 
 _PLAYLIST_WORDS = ("Mix", "Vibes", "Favourites", "Picks", "Jams", "Selection", "Rotation")
@@ -735,11 +717,10 @@ def task_track_length(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("music.album_facts", group="G1", tools=("music_catalog",))
 def task_album_facts(rng: StableRng, world: World) -> TaskDraft | None:
     d = mdata(world)
-    a = rng.choice(tuple(d.artists.values()))
-    search = artist_search(d, a)
-    if search is None:
+    picked = _artist_album(rng, d)
+    if picked is None:
         return None
-    al = d.albums[rng.choice(a.album_ids)]
+    a, search, al = picked
     n = len(al.track_ids)
     return TaskDraft(
         slots={"artist": a.name, "album": al.title},
@@ -752,11 +733,10 @@ def task_album_facts(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("music.album_longest_track", group="G1", tools=("music_catalog",))
 def task_album_longest_track(rng: StableRng, world: World) -> TaskDraft | None:
     d = mdata(world)
-    a = rng.choice(tuple(d.artists.values()))
-    search = artist_search(d, a)
-    if search is None:
+    picked = _artist_album(rng, d)
+    if picked is None:
         return None
-    al = d.albums[rng.choice(a.album_ids)]
+    a, search, al = picked
     rows = sorted((d.tracks[t] for t in al.track_ids), key=lambda t: -t.duration_s)
     top = rows[0]
     if rows[1].duration_s == top.duration_s:
@@ -771,8 +751,8 @@ def task_album_longest_track(rng: StableRng, world: World) -> TaskDraft | None:
             GoldCall("music_catalog", "album_tracks", {"album_id": al.album_id}, (len(pages),)),
         ),
         facts=(
-            AnswerFact(
-                top.title, "longest track", _others(answer, [t.title for t in rows[1:]], top.title)
+            chosen_fact(
+                top.title, "longest track", answer, [t.title for t in rows[1:]], within_value=True
             ),
         ),
         answer=answer,
@@ -863,7 +843,7 @@ def task_chart_position(rng: StableRng, world: World) -> TaskDraft | None:
             GoldCall("music_charts", "weekly_top_tracks", args, (0,)),
         ),
         facts=(
-            AnswerFact(t.title, "track", _others(answer, on_page, t.title)),
+            chosen_fact(t.title, "track", answer, on_page, within_value=True),
             AnswerFact(artist, "artist"),
         ),
         answer=answer,
@@ -914,10 +894,12 @@ def task_chart_top_artist(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
+            chosen_fact(
                 name,
                 "artist",
-                _others(answer, [d.artists[a].name for a, _, _ in ranked[1:5]], name),
+                answer,
+                [d.artists[a].name for a, _, _ in ranked[1:5]],
+                within_value=True,
             ),
             AnswerFact(streams, "streams"),
         ),

@@ -13,22 +13,24 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography, music
+from steptool_env.world.generation import chosen_fact, index_search_call, ordinal
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     SearchIndex,
     day,
+    domain_data,
+    find,
     get_by_id,
-    norm,
+    hhmm,
     paginate,
-    parse_date,
     require_text,
+    upcoming_date,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -36,7 +38,6 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, StateFact, TaskDraft
 
 DOMAIN = Domain("news", requires=("geography", "music"))
 
-T = TypeVar("T")
 _NAME = attrgetter("name")
 _TITLE = attrgetter("title")
 
@@ -275,15 +276,6 @@ class NewsData:
     channel_index: SearchIndex[Channel]
 
 
-# ---------------------------------------------------------------- search helpers
-def _find(index: SearchIndex[T], query: str, name: Callable[[T], str]) -> list[T]:
-    """Word-prefix search hits (see :class:`SearchIndex`), whole-name matches first."""
-    if not norm(query):
-        raise ApiInputError("query must contain letters or digits")
-    key = query.strip().lower()
-    return sorted(index.search(query), key=lambda x: name(x).lower() != key)
-
-
 # ---------------------------------------------------------------- build
 def _company(rng: StableRng) -> str:
     return f"{word(rng, (2, 2))} {rng.choice(_SUFFIX_CO)}"
@@ -382,7 +374,7 @@ def _build_articles(
         stamp = ""
         while not stamp or stamp in stamps:
             minute = rng.randint(6 * 60, 23 * 60)
-            stamp = f"{day(-rng.randint(0, 120))} {minute // 60:02d}:{minute % 60:02d}"
+            stamp = f"{day(-rng.randint(0, 120))} {hhmm(minute)}"
         stamps.add(stamp)
         aid = f"ART{40001 + i}"
         articles[aid] = Article(
@@ -469,7 +461,7 @@ def _build_channels(
             minute, grid = 6 * 60, []
             while minute < 23 * 60 + 30:
                 length = rng.choice((30, 30, 45, 60, 60, 90, 120))
-                grid.append((f"{minute // 60:02d}:{minute % 60:02d}", length))
+                grid.append((hhmm(minute), length))
                 minute += length
             grids.append(grid)
         week = []
@@ -531,8 +523,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> NewsData:
 
 
 def ndata(state_or_world: WorldState | World) -> NewsData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["news"]
+    return domain_data(state_or_world, "news")
 
 
 # ---------------------------------------------------------------- news_api
@@ -558,7 +549,7 @@ def _section(args: Mapping[str, Any]) -> str | None:
 @DOMAIN.api("news_api", "search_articles")
 def search_articles(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = ndata(state)
-    found = _find(d.article_index, require_text(args, "query"), _TITLE)
+    found = find(d.article_index, require_text(args, "query"))
     section = _section(args)
     if section:
         found = [a for a in found if a.section == section]
@@ -636,7 +627,7 @@ def _podcast_summary(p: Podcast) -> dict[str, Any]:
 @DOMAIN.api("podcasts", "search_podcasts")
 def search_podcasts(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = ndata(state)
-    found = _find(d.podcast_index, require_text(args, "query"), _TITLE)
+    found = find(d.podcast_index, require_text(args, "query"), _TITLE)
     return paginate(found, args.get("page", 1), PAGE, _podcast_summary)
 
 
@@ -698,15 +689,6 @@ def get_episode(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- tv_guide
-def _schedule_date(value: Any) -> dt.date:
-    date = parse_date(value)
-    if not 0 <= (date - TODAY).days < SCHEDULE_DAYS:
-        raise ApiInputError(
-            f"listings are available from {day(0)} to {day(SCHEDULE_DAYS - 1)} only"
-        )
-    return date
-
-
 def programme_id(channel_id: str, date: dt.date, slot: int) -> str:
     return f"{channel_id}-{date.year:04d}{date.month:02d}{date.day:02d}-{slot:02d}"
 
@@ -714,7 +696,7 @@ def programme_id(channel_id: str, date: dt.date, slot: int) -> str:
 def _end(p: Programme) -> str:
     hh, mm = (int(x) for x in p.start.split(":"))
     total = (hh * 60 + mm + p.minutes) % 1440
-    return f"{total // 60:02d}:{total % 60:02d}"
+    return hhmm(total)
 
 
 def _parse_programme(d: NewsData, value: Any) -> tuple[Channel, dt.date, int, Programme]:
@@ -738,7 +720,7 @@ def _parse_programme(d: NewsData, value: Any) -> tuple[Channel, dt.date, int, Pr
 @DOMAIN.api("tv_guide", "search_channels")
 def search_channels(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = ndata(state)
-    found = _find(d.channel_index, require_text(args, "query"), _NAME)
+    found = find(d.channel_index, require_text(args, "query"))
     return paginate(
         found,
         args.get("page", 1),
@@ -757,7 +739,7 @@ def search_channels(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any
 def channel_schedule(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = ndata(state)
     ch = get_by_id(d.channels, args["channel_id"], "channel")
-    date = _schedule_date(args["date"])
+    date = upcoming_date(args["date"], SCHEDULE_DAYS, "listings are available")
     return {
         "channel_id": ch.channel_id,
         "channel": ch.name,
@@ -814,40 +796,23 @@ def set_reminder(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- task helpers
-def _others(answer: str, candidates: Sequence[str], value: str) -> tuple[str, ...]:
-    """Distractors: the other candidates that neither occur in the reference answer nor in
-    the right value (so the reference answer stays correct)."""
-    ans = normalize_text(answer)
-    own = normalize_text(value)
-    out: list[str] = []
-    for c in candidates:
-        n = normalize_text(c)
-        if c != value and n.strip() and n not in ans and n not in own and c not in out:
-            out.append(c)
-    return tuple(out)
-
-
-def _first_page(index: SearchIndex[T], name: Callable[[T], str], query: str, item: T) -> bool:
-    return item in _find(index, query, name)[:PAGE]
-
-
 def _podcast_search(d: NewsData, p: Podcast, query: str | None = None) -> GoldCall | None:
     q = p.title if query is None else query
-    if not _first_page(d.podcast_index, _TITLE, q, p):
-        return None
-    return GoldCall("podcasts", "search_podcasts", {"query": q})
+    return index_search_call(
+        d.podcast_index, p, q, "podcasts", "search_podcasts", page_size=PAGE, name=_TITLE
+    )
 
 
 def _article_search(d: NewsData, a: Article) -> GoldCall | None:
-    if not _first_page(d.article_index, _TITLE, a.title, a):
-        return None
-    return GoldCall("news_api", "search_articles", {"query": a.title})
+    return index_search_call(
+        d.article_index, a, a.title, "news_api", "search_articles", page_size=PAGE
+    )
 
 
 def _channel_search(d: NewsData, c: Channel) -> GoldCall | None:
-    if not _first_page(d.channel_index, _NAME, c.name, c):
-        return None
-    return GoldCall("tv_guide", "search_channels", {"query": c.name})
+    return index_search_call(
+        d.channel_index, c, c.name, "tv_guide", "search_channels", page_size=PAGE
+    )
 
 
 def _unique_latest(rows: Sequence[Article]) -> Article | None:
@@ -857,9 +822,14 @@ def _unique_latest(rows: Sequence[Article]) -> Article | None:
     return rows[0]
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _schedule_call(ch: Channel, date: dt.date) -> GoldCall:
+    """channel_schedule of ``ch`` on ``date``, fed by the channel search at node 0."""
+    return GoldCall(
+        "tv_guide",
+        "channel_schedule",
+        {"channel_id": ch.channel_id, "date": date.isoformat()},
+        (0,),
+    )
 
 
 def _pick_programme(rng: StableRng, d: NewsData) -> tuple[Channel, dt.date, int, Programme]:
@@ -902,17 +872,17 @@ def task_source_nth_latest(rng: StableRng, world: World) -> TaskDraft | None:
     args: dict[str, Any] = {"source_id": src.source_id}
     if page > 1:
         args["page"] = page
-    which = "latest" if rank == 1 else f"{_ordinal(rank)} most recent"
+    which = "latest" if rank == 1 else f"{ordinal(rank)} most recent"
     answer = f'The {which} article from {src.name} is "{a.title}" by {a.author}.'
     on_page = [x.title for x in rows[(page - 1) * PAGE : page * PAGE]]
     return TaskDraft(
-        slots={"source": src.name, "rank": _ordinal(rank)},
+        slots={"source": src.name, "rank": ordinal(rank)},
         gold=(
             GoldCall("news_api", "list_sources", {}),
             GoldCall("news_api", "source_articles", args, (0,)),
         ),
         facts=(
-            AnswerFact(a.title, "title", _others(answer, on_page, a.title)),
+            chosen_fact(a.title, "title", answer, on_page, within_value=True),
             AnswerFact(a.author, "author"),
         ),
         answer=answer,
@@ -933,8 +903,8 @@ def task_podcast_latest_episode(rng: StableRng, world: World) -> TaskDraft | Non
         slots={"podcast": p.title},
         gold=(search, GoldCall("podcasts", "podcast_episodes", {"podcast_id": p.podcast_id}, (0,))),
         facts=(
-            AnswerFact(
-                e.title, "episode", _others(answer, [x.title for x in p.episodes[1:PAGE]], e.title)
+            chosen_fact(
+                e.title, "episode", answer, [x.title for x in p.episodes[1:PAGE]], within_value=True
             ),
             AnswerFact(e.duration_min, "minutes"),
         ),
@@ -991,12 +961,7 @@ def task_tv_reminder(rng: StableRng, world: World) -> TaskDraft | None:
         },
         gold=(
             search,
-            GoldCall(
-                "tv_guide",
-                "channel_schedule",
-                {"channel_id": ch.channel_id, "date": date.isoformat()},
-                (0,),
-            ),
+            _schedule_call(ch, date),
             GoldCall(
                 "tv_guide", "set_reminder", {"programme_id": pid, "minutes_before": before}, (1,)
             ),
@@ -1021,12 +986,7 @@ def task_tv_whats_on(rng: StableRng, world: World) -> TaskDraft | None:
         slots={"channel": ch.name, "date": date.isoformat(), "time": p.start},
         gold=(
             search,
-            GoldCall(
-                "tv_guide",
-                "channel_schedule",
-                {"channel_id": ch.channel_id, "date": date.isoformat()},
-                (0,),
-            ),
+            _schedule_call(ch, date),
             GoldCall("tv_guide", "get_programme", {"programme_id": pid}, (1,)),
         ),
         facts=(
@@ -1059,12 +1019,12 @@ def task_podcast_publisher_news(rng: StableRng, world: World) -> TaskDraft | Non
         ),
         facts=(
             AnswerFact(src.name, "publisher"),
-            AnswerFact(
+            chosen_fact(
                 latest.title,
                 "latest article",
-                _others(
-                    answer, [x.title for x in d.by_source[src.source_id][1:PAGE]], latest.title
-                ),
+                answer,
+                [x.title for x in d.by_source[src.source_id][1:PAGE]],
+                within_value=True,
             ),
         ),
         answer=answer,
@@ -1125,10 +1085,8 @@ def task_country_headline(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                latest.title,
-                "headline",
-                _others(answer, [x.title for x in rows[1:PAGE]], latest.title),
+            chosen_fact(
+                latest.title, "headline", answer, [x.title for x in rows[1:PAGE]], within_value=True
             ),
         ),
         answer=answer,
@@ -1161,12 +1119,12 @@ def task_artist_country_headline(rng: StableRng, world: World) -> TaskDraft | No
         ),
         facts=(
             AnswerFact(country.name, "country"),
-            AnswerFact(
+            chosen_fact(
                 latest.title,
                 "headline",
-                _others(
-                    answer, [x.title for x in d.by_country[country.code][1:PAGE]], latest.title
-                ),
+                answer,
+                [x.title for x in d.by_country[country.code][1:PAGE]],
+                within_value=True,
             ),
         ),
         answer=answer,

@@ -16,25 +16,21 @@ from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.world.domain import Domain
-from steptool_env.world.domains.finance import (
-    convert,
-    fin,
-    fmt,
-    keyword_search,
-    pick_distractors,
-    retrying,
-    run_api,
-)
+from steptool_env.world.domains.finance import convert, convert_call, fin
 from steptool_env.world.domains.geography import geo
+from steptool_env.world.generation import all_results, chosen_fact, fmt, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     day,
+    domain_data,
     get_by_id,
+    keyword_search,
     money,
     norm,
     paginate,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -240,7 +236,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> ShopData:
     return ShopData(
         salt=salt,
         products={p.product_id: p for p in products},
-        product_keys=tuple((" " + norm(p.name) + " ", p) for p in ordered),
+        product_keys=tuple((search_text(p.name), p) for p in ordered),
         brands={norm(b): b for b in brand_names},
         coupons={c.code: c for c in coupons},
         coupons_by_target={k: tuple(v) for k, v in by_target.items()},
@@ -249,8 +245,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> ShopData:
 
 # ---------------------------------------------------------------- helpers
 def shop(state_or_world: WorldState | World) -> ShopData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["shopping"]
+    return domain_data(state_or_world, "shopping")
 
 
 def _product(state: WorldState, pid: Any) -> Product:
@@ -635,12 +630,29 @@ def _search(p: Product) -> GoldCall:
     return GoldCall("product_catalog", "search_products", {"query": p.name})
 
 
-def _all_results(world: World, **args: Any) -> list[dict[str, Any]]:
-    first = run_api(world, search_products, **args)
-    rows = list(first["results"])
-    for page in range(2, first["total_pages"] + 1):
-        rows += run_api(world, search_products, page=page, **args)["results"]
-    return rows
+RATINGS = (3.5, 4.0, 4.5)
+
+
+def _cheapest_rated(
+    rng: StableRng, world: World
+) -> tuple[str, float, list[dict[str, Any]], Product] | None:
+    """A kind of product and a minimum rating with one cheapest match: the noun, the
+    rating, every search result (cheapest first) and that product; None on a tie."""
+    noun = rng.choice(tuple(NOUN_CATEGORY))
+    rating = rng.choice(RATINGS)
+    rows = all_results(world, search_products, query=noun, min_rating=rating, sort="price_asc")
+    if len(rows) < 2 or rows[0]["price"] == rows[1]["price"]:
+        return None
+    return noun, rating, rows, shop(world).products[rows[0]["product_id"]]
+
+
+def _rated_search(noun: str, rating: float) -> GoldCall:
+    return GoldCall(
+        "product_catalog",
+        "search_products",
+        {"query": noun, "min_rating": rating, "sort": "price_asc"},
+        match=("query", "min_rating"),
+    )
 
 
 @DOMAIN.task("shop.product_details", group="G1", tools=("product_catalog",))
@@ -660,18 +672,13 @@ def task_product_details(rng: StableRng, world: World) -> TaskDraft | None:
     )
 
 
-RATINGS = (3.5, 4.0, 4.5)
-
-
 @DOMAIN.task("shop.cheapest_item", group="G1", tools=("product_catalog",))
 @retrying
 def task_cheapest_item(rng: StableRng, world: World) -> TaskDraft | None:
-    noun = rng.choice(tuple(NOUN_CATEGORY))
-    rating = rng.choice(RATINGS)
-    rows = _all_results(world, query=noun, min_rating=rating, sort="price_asc")
-    if len(rows) < 2 or rows[0]["price"] == rows[1]["price"]:
+    picked = _cheapest_rated(rng, world)
+    if picked is None:
         return None
-    best = shop(world).products[rows[0]["product_id"]]
+    noun, rating, rows, best = picked
     answer = (
         f"The cheapest {noun.lower()} rated {fmt(rating)}+ is the {best.name} at "
         f"{fmt(best.price)} USD (rating {fmt(best.rating)}); {best.stock} in stock."
@@ -679,20 +686,11 @@ def task_cheapest_item(rng: StableRng, world: World) -> TaskDraft | None:
     return TaskDraft(
         slots={"item": noun.lower(), "rating": fmt(rating)},
         gold=(
-            GoldCall(
-                "product_catalog",
-                "search_products",
-                {"query": noun, "min_rating": rating, "sort": "price_asc"},
-                match=("query", "min_rating"),
-            ),
+            _rated_search(noun, rating),
             GoldCall("product_catalog", "get_product", {"product_id": best.product_id}, (0,)),
         ),
         facts=(
-            AnswerFact(
-                best.name,
-                "product",
-                pick_distractors(answer, best.name, (r["name"] for r in rows[1:])),
-            ),
+            chosen_fact(best.name, "product", answer, (r["name"] for r in rows[1:])),
             AnswerFact(best.price, "price"),
             AnswerFact(best.stock, "stock"),
         ),
@@ -727,11 +725,7 @@ def task_helpful_review(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                top["reviewer"],
-                "reviewer",
-                pick_distractors(answer, top["reviewer"], (r["reviewer"] for r in reviews[1:])),
-            ),
+            chosen_fact(top["reviewer"], "reviewer", answer, (r["reviewer"] for r in reviews[1:])),
             AnswerFact(top["stars"], "stars"),
         ),
         answer=answer,
@@ -797,9 +791,7 @@ def task_best_brand_coupon(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                best.code, "code", pick_distractors(answer, best.code, (r["code"] for r in listed))
-            ),
+            chosen_fact(best.code, "code", answer, (r["code"] for r in listed)),
             AnswerFact(discount, "discount"),
         ),
         answer=answer,
@@ -953,12 +945,10 @@ def task_buy_with_coupon(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("shop.cheapest_lowest", group="G2", tools=("product_catalog", "price_tracker"))
 @retrying
 def task_cheapest_lowest(rng: StableRng, world: World) -> TaskDraft | None:
-    noun = rng.choice(tuple(NOUN_CATEGORY))
-    rating = rng.choice(RATINGS)
-    rows = _all_results(world, query=noun, min_rating=rating, sort="price_asc")
-    if len(rows) < 2 or rows[0]["price"] == rows[1]["price"]:
+    picked = _cheapest_rated(rng, world)
+    if picked is None:
         return None
-    best = shop(world).products[rows[0]["product_id"]]
+    noun, rating, rows, best = picked
     low = min(price_series(shop(world).salt, best))
     answer = (
         f"The cheapest {noun.lower()} rated {fmt(rating)}+ is the {best.name} at "
@@ -968,12 +958,7 @@ def task_cheapest_lowest(rng: StableRng, world: World) -> TaskDraft | None:
     return TaskDraft(
         slots={"item": noun.lower(), "rating": fmt(rating)},
         gold=(
-            GoldCall(
-                "product_catalog",
-                "search_products",
-                {"query": noun, "min_rating": rating, "sort": "price_asc"},
-                match=("query", "min_rating"),
-            ),
+            _rated_search(noun, rating),
             GoldCall(
                 "price_tracker",
                 "lowest_price",
@@ -982,11 +967,7 @@ def task_cheapest_lowest(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                best.name,
-                "product",
-                pick_distractors(answer, best.name, (r["name"] for r in rows[1:])),
-            ),
+            chosen_fact(best.name, "product", answer, (r["name"] for r in rows[1:])),
             AnswerFact(low, "lowest price"),
         ),
         answer=answer,
@@ -1009,12 +990,7 @@ def task_local_price(rng: StableRng, world: World) -> TaskDraft | None:
             _search(p),
             GoldCall("countries_info", "search_countries", {"name": country.name}),
             GoldCall("countries_info", "get_country", {"country_code": country.code}, (1,)),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": p.price, "from_currency": "USD", "to_currency": country.currency},
-                (0, 2),
-            ),
+            convert_call(p.price, "USD", country.currency, (0, 2)),
         ),
         facts=(AnswerFact(local, "local price"),),
         answer=(

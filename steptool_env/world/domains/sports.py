@@ -10,21 +10,23 @@ up to :data:`~steptool_env.world.helpers.TODAY` and has four rounds still to pla
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from steptool_env.seeding import StableRng
-from steptool_env.world.checker import normalize_text
 from steptool_env.world.domain import Domain
 from steptool_env.world.domains import geography
+from steptool_env.world.generation import chosen_fact, index_search_call, ordinal
 from steptool_env.world.helpers import (
     ApiInputError,
     SearchIndex,
     day,
+    domain_data,
+    find,
     get_by_id,
-    norm,
+    hhmm,
     paginate,
     require_text,
 )
@@ -34,9 +36,7 @@ from steptool_env.world.tasks import AnswerFact, GoldCall, TaskDraft
 
 DOMAIN = Domain("sports", requires=("geography",))
 
-T = TypeVar("T")
 _NAME = attrgetter("name")
-_TITLE = attrgetter("title")
 
 SEASONS = ("2024-25", "2023-24")
 CURRENT = SEASONS[0]
@@ -208,15 +208,6 @@ class SportsData:
     team_index: SearchIndex[Team]
     player_index: SearchIndex[Player]
     tennis_index: SearchIndex[TennisPlayer]
-
-
-# ---------------------------------------------------------------- search helpers
-def _find(index: SearchIndex[T], query: str, name: Callable[[T], str]) -> list[T]:
-    """Word-prefix search hits (see :class:`SearchIndex`), whole-name matches first."""
-    if not norm(query):
-        raise ApiInputError("query must contain letters or digits")
-    key = query.strip().lower()
-    return sorted(index.search(query), key=lambda x: name(x).lower() != key)
 
 
 # ---------------------------------------------------------------- build
@@ -499,8 +490,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> SportsData:
 
 
 def sdata(state_or_world: WorldState | World) -> SportsData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["sports"]
+    return domain_data(state_or_world, "sports")
 
 
 def _season(args: Mapping[str, Any]) -> str:
@@ -535,7 +525,7 @@ def list_leagues(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 @DOMAIN.api("football_data", "search_teams")
 def search_teams(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = sdata(state)
-    found = _find(d.team_index, require_text(args, "query"), _NAME)
+    found = find(d.team_index, require_text(args, "query"))
     return paginate(
         found,
         args.get("page", 1),
@@ -668,7 +658,7 @@ def _player_summary(d: SportsData, p: Player) -> dict[str, Any]:
 @DOMAIN.api("player_stats", "search_players")
 def search_players(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = sdata(state)
-    found = _find(d.player_index, require_text(args, "query"), _NAME)
+    found = find(d.player_index, require_text(args, "query"))
     return paginate(found, args.get("page", 1), PAGE, lambda p: _player_summary(d, p))
 
 
@@ -736,7 +726,7 @@ def team_roster(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 @DOMAIN.api("tennis_rankings", "search_tennis_players")
 def search_tennis_players(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = sdata(state)
-    found = _find(d.tennis_index, require_text(args, "query"), _NAME)
+    found = find(d.tennis_index, require_text(args, "query"))
     return paginate(
         found,
         args.get("page", 1),
@@ -825,44 +815,29 @@ def head_to_head(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- task helpers
-def _others(answer: str, candidates: Sequence[str], value: str) -> tuple[str, ...]:
-    """Distractors: the other candidates that neither occur in the reference answer nor in
-    the right value (so the reference answer stays correct)."""
-    ans = normalize_text(answer)
-    own = normalize_text(value)
-    out: list[str] = []
-    for c in candidates:
-        n = normalize_text(c)
-        if c != value and n.strip() and n not in ans and n not in own and c not in out:
-            out.append(c)
-    return tuple(out)
-
-
-def _first_page(index: SearchIndex[T], name: Callable[[T], str], query: str, item: T) -> bool:
-    return item in _find(index, query, name)[:PAGE]
-
-
 def _team_search(d: SportsData, t: Team) -> GoldCall | None:
-    if not _first_page(d.team_index, _NAME, t.name, t):
-        return None
-    return GoldCall("football_data", "search_teams", {"query": t.name})
+    return index_search_call(
+        d.team_index, t, t.name, "football_data", "search_teams", page_size=PAGE
+    )
 
 
 def _player_search(d: SportsData, p: Player) -> GoldCall | None:
-    if not _first_page(d.player_index, _NAME, p.name, p):
-        return None
-    return GoldCall("player_stats", "search_players", {"query": p.name})
+    return index_search_call(
+        d.player_index, p, p.name, "player_stats", "search_players", page_size=PAGE
+    )
 
 
 def _tennis_search(d: SportsData, p: TennisPlayer) -> GoldCall | None:
-    if not _first_page(d.tennis_index, _NAME, p.name, p):
-        return None
-    return GoldCall("tennis_rankings", "search_tennis_players", {"query": p.name})
+    return index_search_call(
+        d.tennis_index, p, p.name, "tennis_rankings", "search_tennis_players", page_size=PAGE
+    )
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _season_stats_call(p: Player, season: str) -> GoldCall:
+    """player_season_stats of ``p`` in ``season``, fed by the player search at node 0."""
+    return GoldCall(
+        "player_stats", "player_season_stats", {"player_id": p.player_id, "season": season}, (0,)
+    )
 
 
 def _paged(call: GoldCall, page: int, depends: tuple[int, ...]) -> GoldCall:
@@ -930,9 +905,9 @@ def task_standings_position(rng: StableRng, world: World) -> TaskDraft | None:
     on_page = [
         d.teams[x.team_id].name for x in d.standings[lg.league_id][(page - 1) * PAGE : page * PAGE]
     ]
-    answer = f"{team} are {_ordinal(pos)} in the {lg.name} with {s.points} points."
+    answer = f"{team} are {ordinal(pos)} in the {lg.name} with {s.points} points."
     return TaskDraft(
-        slots={"league": lg.name, "position": _ordinal(pos)},
+        slots={"league": lg.name, "position": ordinal(pos)},
         gold=(
             GoldCall("football_data", "list_leagues", {}),
             _paged(
@@ -942,7 +917,7 @@ def task_standings_position(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(team, "team", _others(answer, on_page, team)),
+            chosen_fact(team, "team", answer, on_page, within_value=True),
             AnswerFact(s.points, "points"),
         ),
         answer=answer,
@@ -963,12 +938,7 @@ def task_player_season(rng: StableRng, world: World) -> TaskDraft | None:
         slots={"player": p.name, "season": season},
         gold=(
             search,
-            GoldCall(
-                "player_stats",
-                "player_season_stats",
-                {"player_id": p.player_id, "season": season},
-                (0,),
-            ),
+            _season_stats_call(p, season),
         ),
         facts=(AnswerFact(s.goals, "goals"), AnswerFact(s.assists, "assists")),
         answer=f"In {season}, {p.name} scored {s.goals} goals and made {s.assists} assists.",
@@ -989,12 +959,7 @@ def task_minutes_per_goal(rng: StableRng, world: World) -> TaskDraft | None:
         slots={"player": p.name, "season": season},
         gold=(
             search,
-            GoldCall(
-                "player_stats",
-                "player_season_stats",
-                {"player_id": p.player_id, "season": season},
-                (0,),
-            ),
+            _season_stats_call(p, season),
         ),
         facts=(AnswerFact(per_goal, "minutes per goal"),),
         answer=f"In {season}, {p.name} played {s.minutes} minutes and scored {s.goals} goals: "
@@ -1069,7 +1034,7 @@ def task_tennis_rank_holder(rng: StableRng, world: World) -> TaskDraft | None:
         slots={"rank": str(rank), "tour": tour},
         gold=(GoldCall("tennis_rankings", "get_rankings", args),),
         facts=(
-            AnswerFact(p.name, "player", _others(answer, on_page, p.name)),
+            chosen_fact(p.name, "player", answer, on_page, within_value=True),
             AnswerFact(p.points, "points"),
         ),
         answer=answer,
@@ -1091,11 +1056,11 @@ def task_scorer_rank(rng: StableRng, world: World) -> TaskDraft | None:
     page = (rank - 1) // PAGE + 1
     on_page = [x.name for x in ranked[(page - 1) * PAGE : page * PAGE]]
     answer = (
-        f"The {_ordinal(rank)} top scorer of the {lg.name} in {season} is {p.name} "
+        f"The {ordinal(rank)} top scorer of the {lg.name} in {season} is {p.name} "
         f"({d.teams[p.team_id].name}) with {goals} goals."
     )
     return TaskDraft(
-        slots={"league": lg.name, "season": season, "rank": _ordinal(rank)},
+        slots={"league": lg.name, "season": season, "rank": ordinal(rank)},
         gold=(
             GoldCall("football_data", "list_leagues", {}),
             _paged(
@@ -1107,7 +1072,7 @@ def task_scorer_rank(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(p.name, "player", _others(answer, on_page, p.name)),
+            chosen_fact(p.name, "player", answer, on_page, within_value=True),
             AnswerFact(goals, "goals"),
         ),
         answer=answer,
@@ -1144,7 +1109,7 @@ def task_shirt_number(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(p.name, "player", _others(answer, [x.name for x in roster], p.name)),
+            chosen_fact(p.name, "player", answer, [x.name for x in roster], within_value=True),
             AnswerFact(s.goals, "goals"),
         ),
         answer=answer,
@@ -1203,7 +1168,7 @@ def task_kickoff_local_time(rng: StableRng, world: World) -> TaskDraft | None:
         return None
     hh, mm = (int(x) for x in m.kickoff.split(":"))
     total = (hh * 60 + mm + (home.utc_offset - venue.utc_offset) * 60) % 1440
-    local = f"{total // 60:02d}:{total % 60:02d}"
+    local = hhmm(total)
     opponent = d.teams[m.away_id if m.home_id == t.team_id else m.home_id].name
     return TaskDraft(
         slots={"team": t.name, "city": home.name},

@@ -21,26 +21,23 @@ from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.world.domain import Domain
-from steptool_env.world.domains.finance import (
-    convert,
-    fin,
-    fmt,
-    keyword_search,
-    pick_distractors,
-    retrying,
-    run_api,
-)
+from steptool_env.world.domains.finance import convert, convert_call, fin
 from steptool_env.world.domains.geography import City, GeoData, geo, haversine_km
+from steptool_env.world.generation import all_results, chosen_fact, fmt, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     day,
+    domain_data,
     get_by_id,
+    hhmm,
+    keyword_search,
     money,
     norm,
     paginate,
     parse_date,
     require_text,
+    search_text,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -294,7 +291,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> TravelData:
         salt=salt,
         airports=airports,
         airport_keys=tuple(
-            (" " + norm(f"{a.name} {a.city} {a.code}") + " ", a)
+            (search_text(a.name, a.city, a.code), a)
             for a in sorted(airports.values(), key=lambda a: a.name)
         ),
         airport_by_city=by_city,
@@ -309,8 +306,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> TravelData:
 
 # ---------------------------------------------------------------- helpers
 def trv(state_or_world: WorldState | World) -> TravelData:
-    world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world["travel"]
+    return domain_data(state_or_world, "travel")
 
 
 def resolve_city(state: WorldState, value: Any, name: str = "city") -> City:
@@ -338,10 +334,6 @@ def _int_in(value: Any, name: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ApiInputError(f"{name} must be an integer between {low} and {high}")
     return value
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @lru_cache(maxsize=4096)
@@ -382,9 +374,9 @@ def _flights(
                 origin=o.code,
                 destination=d.code,
                 date=date.isoformat(),
-                departure=_hhmm(dep),
+                departure=hhmm(dep),
                 arrival_date=(date + dt.timedelta(days=arr // 1440)).isoformat(),
-                arrival=_hhmm(arr % 1440),
+                arrival=hhmm(arr % 1440),
                 duration_min=dur,
                 stops=stops,
                 price=money(price),
@@ -793,10 +785,17 @@ def rent_car(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- tasks
-def _route(rng: StableRng, world: World) -> tuple[Airport, Airport]:
+def _route(rng: StableRng, world: World, first: int, last: int) -> tuple[Airport, Airport, str]:
+    """Two distinct airports (origin, destination) and a date ``first`` to ``last`` days
+    ahead."""
     t = trv(world)
     a, b = rng.sample(geo(world).city_list, 2)
-    return t.airport_by_city[a.city_id], t.airport_by_city[b.city_id]
+    date = day(rng.randint(first, last))
+    return t.airport_by_city[a.city_id], t.airport_by_city[b.city_id], date
+
+
+def _route_slots(o: Airport, d: Airport, date: str) -> dict[str, str]:
+    return {"city_a": o.city, "city_b": d.city, "date": date}
 
 
 def _airport_calls(o: Airport, d: Airport) -> tuple[GoldCall, GoldCall]:
@@ -827,11 +826,27 @@ def _cheapest(world: World, o: Airport, d: Airport, date: str) -> list[Flight] |
     return None if fl[0].price == fl[1].price else fl
 
 
+def _first_flight_task(
+    o: Airport, d: Airport, date: str, fl: list[Flight], sort: str, answer: str, fact: AnswerFact
+) -> TaskDraft:
+    """'Which flight comes first when sorted by ``sort``': ``fl`` in that order, the first
+    named in ``answer``, ``fact`` the detail the answer must also state."""
+    best = fl[0]
+    return TaskDraft(
+        slots=_route_slots(o, d, date),
+        gold=(*_airport_calls(o, d), _search_call(o, d, date, sort)),
+        facts=(
+            chosen_fact(best.flight_number, "flight", answer, (f.flight_number for f in fl[1:])),
+            fact,
+        ),
+        answer=answer,
+    )
+
+
 @DOMAIN.task("travel.cheapest_flight", group="G1", tools=("flight_search",))
 @retrying
 def task_cheapest_flight(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(1, 120))
+    o, d, date = _route(rng, world, 1, 120)
     fl = _cheapest(world, o, d, date)
     if fl is None:
         return None
@@ -840,26 +855,13 @@ def task_cheapest_flight(rng: StableRng, world: World) -> TaskDraft | None:
         f"The cheapest flight from {o.city} to {d.city} on {date} is {best.flight_number} "
         f"({best.airline}) at {fmt(best.price)} USD."
     )
-    return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date},
-        gold=(*_airport_calls(o, d), _search_call(o, d, date, "price")),
-        facts=(
-            AnswerFact(
-                best.flight_number,
-                "flight",
-                pick_distractors(answer, best.flight_number, (f.flight_number for f in fl[1:])),
-            ),
-            AnswerFact(best.price, "price"),
-        ),
-        answer=answer,
-    )
+    return _first_flight_task(o, d, date, fl, "price", answer, AnswerFact(best.price, "price"))
 
 
 @DOMAIN.task("travel.fastest_flight", group="G1", tools=("flight_search",))
 @retrying
 def task_fastest_flight(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(1, 120))
+    o, d, date = _route(rng, world, 1, 120)
     fl = _flight_list(world, o, d, date, "duration")
     if fl[0].duration_min == fl[1].duration_min:
         return None
@@ -868,26 +870,14 @@ def task_fastest_flight(rng: StableRng, world: World) -> TaskDraft | None:
         f"The quickest option is {best.flight_number}, taking {best.duration_min} minutes "
         f"and costing {fmt(best.price)} USD."
     )
-    return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date},
-        gold=(*_airport_calls(o, d), _search_call(o, d, date, "duration")),
-        facts=(
-            AnswerFact(
-                best.flight_number,
-                "flight",
-                pick_distractors(answer, best.flight_number, (f.flight_number for f in fl[1:])),
-            ),
-            AnswerFact(best.duration_min, "minutes"),
-        ),
-        answer=answer,
-    )
+    minutes = AnswerFact(best.duration_min, "minutes")
+    return _first_flight_task(o, d, date, fl, "duration", answer, minutes)
 
 
 @DOMAIN.task("travel.last_flight", group="G1", tools=("flight_search",))
 @retrying
 def task_last_flight(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(1, 120))
+    o, d, date = _route(rng, world, 1, 120)
     fl = _flight_list(world, o, d, date, "departure")
     if len(fl) <= 5 or fl[-1].departure == fl[-2].departure:
         return None
@@ -897,7 +887,7 @@ def task_last_flight(rng: StableRng, world: World) -> TaskDraft | None:
         f"priced at {fmt(last.price)} USD."
     )
     return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date},
+        slots=_route_slots(o, d, date),
         gold=(
             *_airport_calls(o, d),
             GoldCall(
@@ -914,11 +904,7 @@ def task_last_flight(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                last.flight_number,
-                "flight",
-                pick_distractors(answer, last.flight_number, (f.flight_number for f in fl[:-1])),
-            ),
+            chosen_fact(last.flight_number, "flight", answer, (f.flight_number for f in fl[:-1])),
             AnswerFact(last.price, "price"),
         ),
         answer=answer,
@@ -928,15 +914,14 @@ def task_last_flight(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("travel.book_cheapest_flight", group="G1", tools=("flight_search",))
 @retrying
 def task_book_cheapest_flight(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(2, 150))
+    o, d, date = _route(rng, world, 2, 150)
     fl = _cheapest(world, o, d, date)
     if fl is None:
         return None
     best = fl[0]
     passenger = person(rng)
     return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date, "passenger": passenger},
+        slots={**_route_slots(o, d, date), "passenger": passenger},
         gold=(
             *_airport_calls(o, d),
             _search_call(o, d, date, "price"),
@@ -965,11 +950,7 @@ def task_book_cheapest_flight(rng: StableRng, world: World) -> TaskDraft | None:
 
 def _hotels(world: World, city: City, **args: Any) -> list[dict[str, Any]]:
     """All results of a hotel search (every page)."""
-    first = run_api(world, search_hotels, city=city.name, **args)
-    rows = list(first["results"])
-    for p in range(2, first["total_pages"] + 1):
-        rows += run_api(world, search_hotels, city=city.name, page=p, **args)["results"]
-    return rows
+    return all_results(world, search_hotels, city=city.name, **args)
 
 
 @DOMAIN.task("travel.hotel_cheapest_stars", group="G1", tools=("hotel_booking",))
@@ -997,11 +978,7 @@ def task_hotel_cheapest_stars(rng: StableRng, world: World) -> TaskDraft | None:
             GoldCall("hotel_booking", "get_hotel", {"hotel_id": best.hotel_id}, (0,)),
         ),
         facts=(
-            AnswerFact(
-                best.name,
-                "hotel",
-                pick_distractors(answer, best.name, (r["name"] for r in rows[1:])),
-            ),
+            chosen_fact(best.name, "hotel", answer, (r["name"] for r in rows[1:])),
             AnswerFact(best.price_per_night, "price per night"),
             AnswerFact(best.address, "address"),
         ),
@@ -1027,6 +1004,7 @@ def task_book_hotel(rng: StableRng, world: World) -> TaskDraft | None:
     nights = rng.randint(1, 7)
     guest = person(rng)
     total = money(h.price_per_night * nights)
+    booking = {"hotel_id": h.hotel_id, "guest_name": guest, "check_in": check_in, "nights": nights}
     return TaskDraft(
         slots={
             "criterion": criterion,
@@ -1039,29 +1017,10 @@ def task_book_hotel(rng: StableRng, world: World) -> TaskDraft | None:
             GoldCall(
                 "hotel_booking", "search_hotels", {"city": city.name, "sort": sort}, match=("city",)
             ),
-            GoldCall(
-                "hotel_booking",
-                "book_hotel",
-                {
-                    "hotel_id": h.hotel_id,
-                    "guest_name": guest,
-                    "check_in": check_in,
-                    "nights": nights,
-                },
-                (0,),
-            ),
+            GoldCall("hotel_booking", "book_hotel", booking, (0,)),
         ),
         facts=(
-            StateFact(
-                "hotel_bookings",
-                {
-                    "hotel_id": h.hotel_id,
-                    "guest_name": guest,
-                    "check_in": check_in,
-                    "nights": nights,
-                },
-                "hotel booking",
-            ),
+            StateFact("hotel_bookings", booking, "hotel booking"),
             AnswerFact(total, "total price"),
         ),
         answer=(
@@ -1106,10 +1065,8 @@ def task_hotel_worst_review(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                worst["reviewer"],
-                "reviewer",
-                pick_distractors(answer, worst["reviewer"], (r["reviewer"] for r in reviews[1:])),
+            chosen_fact(
+                worst["reviewer"], "reviewer", answer, (r["reviewer"] for r in reviews[1:])
             ),
             AnswerFact(worst["score"], "score"),
         ),
@@ -1117,53 +1074,69 @@ def task_hotel_worst_review(rng: StableRng, world: World) -> TaskDraft | None:
     )
 
 
-def _car_city_class(rng: StableRng, world: World) -> tuple[City, str]:
+@dataclass(frozen=True)
+class _CarQuery:
+    """A car search of the car tasks: a class of car in a city, from a date for some days."""
+
+    city: City
+    car_class: str
+    date: str
+    days: int
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return {
+            "city": self.city.name,
+            "pickup_date": self.date,
+            "days": self.days,
+            "car_class": self.car_class,
+        }
+
+    @property
+    def slots(self) -> dict[str, str]:
+        return {
+            "car_class": CLASS_LABEL[self.car_class],
+            "city": self.city.name,
+            "date": self.date,
+            "days": str(self.days),
+        }
+
+
+def _cheapest_car(
+    rng: StableRng, world: World, max_days: int
+) -> tuple[_CarQuery, list[dict[str, Any]], Car] | None:
+    """A car search (2 to ``max_days`` days) with one cheapest car: the search, all its
+    results, cheapest first, and that car; None on a tie or when nothing is free."""
     city = rng.choice(geo(world).city_list)
     classes = sorted({c.car_class for c in trv(world).cars_by_city[city.city_id]})
-    return city, rng.choice(classes)
-
-
-def _cars(world: World, city: City, date: str, days: int, cls: str) -> list[dict[str, Any]]:
-    first = run_api(world, search_cars, city=city.name, pickup_date=date, days=days, car_class=cls)
-    rows = list(first["results"])
-    for p in range(2, first["total_pages"] + 1):
-        rows += run_api(
-            world, search_cars, city=city.name, pickup_date=date, days=days, car_class=cls, page=p
-        )["results"]
-    return rows
+    car_class = rng.choice(classes)
+    q = _CarQuery(city, car_class, day(rng.randint(1, 90)), rng.randint(2, max_days))
+    rows = all_results(world, search_cars, **q.args)
+    if not rows or (len(rows) > 1 and rows[0]["price_per_day"] == rows[1]["price_per_day"]):
+        return None
+    return q, rows, trv(world).cars[rows[0]["car_id"]]
 
 
 @DOMAIN.task("travel.cheapest_car", group="G1", tools=("car_rental",))
 @retrying
 def task_cheapest_car(rng: StableRng, world: World) -> TaskDraft | None:
-    city, cls = _car_city_class(rng, world)
-    date = day(rng.randint(1, 90))
-    days = rng.randint(2, 10)
-    rows = _cars(world, city, date, days, cls)
-    if not rows or (len(rows) > 1 and rows[0]["price_per_day"] == rows[1]["price_per_day"]):
+    picked = _cheapest_car(rng, world, 10)
+    if picked is None:
         return None
-    car = trv(world).cars[rows[0]["car_id"]]
-    total = _car_total(car, days)
+    q, rows, car = picked
+    total = _car_total(car, q.days)
     answer = (
-        f"The cheapest available {cls} car in {city.name} is the {car.model} from "
-        f"{car.agency}: {fmt(total)} USD for {days} days, {car.transmission} transmission."
+        f"The cheapest available {q.car_class} car in {q.city.name} is the {car.model} from "
+        f"{car.agency}: {fmt(total)} USD for {q.days} days, {car.transmission} transmission."
     )
     return TaskDraft(
-        slots={"car_class": CLASS_LABEL[cls], "city": city.name, "date": date, "days": str(days)},
+        slots=q.slots,
         gold=(
-            GoldCall(
-                "car_rental",
-                "search_cars",
-                {"city": city.name, "pickup_date": date, "days": days, "car_class": cls},
-            ),
+            GoldCall("car_rental", "search_cars", q.args),
             GoldCall("car_rental", "get_car", {"car_id": car.car_id}, (0,)),
         ),
         facts=(
-            AnswerFact(
-                car.model,
-                "model",
-                pick_distractors(answer, car.model, (r["model"] for r in rows[1:])),
-            ),
+            chosen_fact(car.model, "model", answer, (r["model"] for r in rows[1:])),
             AnswerFact(total, "total price"),
             AnswerFact(car.transmission, "transmission"),
         ),
@@ -1174,46 +1147,22 @@ def task_cheapest_car(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("travel.rent_car", group="G1", tools=("car_rental",))
 @retrying
 def task_rent_car(rng: StableRng, world: World) -> TaskDraft | None:
-    city, cls = _car_city_class(rng, world)
-    date = day(rng.randint(1, 90))
-    days = rng.randint(2, 14)
-    rows = _cars(world, city, date, days, cls)
-    if not rows or (len(rows) > 1 and rows[0]["price_per_day"] == rows[1]["price_per_day"]):
+    picked = _cheapest_car(rng, world, 14)
+    if picked is None:
         return None
-    car = trv(world).cars[rows[0]["car_id"]]
+    q, _, car = picked
     driver = person(rng)
-    total = _car_total(car, days)
+    total = _car_total(car, q.days)
+    rental = {"car_id": car.car_id, "driver_name": driver, "pickup_date": q.date, "days": q.days}
     return TaskDraft(
-        slots={
-            "car_class": CLASS_LABEL[cls],
-            "city": city.name,
-            "date": date,
-            "days": str(days),
-            "driver": driver,
-        },
+        slots={**q.slots, "driver": driver},
         gold=(
-            GoldCall(
-                "car_rental",
-                "search_cars",
-                {"city": city.name, "pickup_date": date, "days": days, "car_class": cls},
-            ),
-            GoldCall(
-                "car_rental",
-                "rent_car",
-                {"car_id": car.car_id, "driver_name": driver, "pickup_date": date, "days": days},
-                (0,),
-            ),
+            GoldCall("car_rental", "search_cars", q.args),
+            GoldCall("car_rental", "rent_car", rental, (0,)),
         ),
-        facts=(
-            StateFact(
-                "car_rentals",
-                {"car_id": car.car_id, "driver_name": driver, "pickup_date": date, "days": days},
-                "car rental",
-            ),
-            AnswerFact(total, "total price"),
-        ),
+        facts=(StateFact("car_rentals", rental, "car rental"), AnswerFact(total, "total price")),
         answer=(
-            f"Rented the {car.model} in {city.name} for {driver} from {date} for {days} "
+            f"Rented the {car.model} in {q.city.name} for {driver} from {q.date} for {q.days} "
             f"days; the total is {fmt(total)} USD."
         ),
     )
@@ -1222,8 +1171,7 @@ def task_rent_car(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("travel.trip_cost", group="G2", tools=("flight_search", "hotel_booking"))
 @retrying
 def task_trip_cost(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(2, 120))
+    o, d, date = _route(rng, world, 2, 120)
     nights = rng.randint(2, 7)
     fl = _cheapest(world, o, d, date)
     city = geo(world).cities[d.city_id]
@@ -1234,7 +1182,7 @@ def task_trip_cost(rng: StableRng, world: World) -> TaskDraft | None:
     stay = money(hotel["price_per_night"] * nights)
     total = money(flight.price + stay)
     return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date, "nights": str(nights)},
+        slots={**_route_slots(o, d, date), "nights": str(nights)},
         gold=(
             *_airport_calls(o, d),
             _search_call(o, d, date, "price"),
@@ -1258,8 +1206,7 @@ def task_trip_cost(rng: StableRng, world: World) -> TaskDraft | None:
 @DOMAIN.task("travel.fly_and_stay", group="G2", tools=("flight_search", "hotel_booking"))
 @retrying
 def task_fly_and_stay(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(2, 120))
+    o, d, date = _route(rng, world, 2, 120)
     nights = rng.randint(1, 6)
     fl = _cheapest(world, o, d, date)
     if fl is None:
@@ -1273,14 +1220,9 @@ def task_fly_and_stay(rng: StableRng, world: World) -> TaskDraft | None:
     guest = person(rng)
     check_in = flight.arrival_date
     total = money(h.price_per_night * nights)
+    booking = {"hotel_id": h.hotel_id, "guest_name": guest, "check_in": check_in, "nights": nights}
     return TaskDraft(
-        slots={
-            "city_a": o.city,
-            "city_b": d.city,
-            "date": date,
-            "nights": str(nights),
-            "guest": guest,
-        },
+        slots={**_route_slots(o, d, date), "nights": str(nights), "guest": guest},
         gold=(
             *_airport_calls(o, d),
             _search_call(o, d, date, "price"),
@@ -1290,29 +1232,10 @@ def task_fly_and_stay(rng: StableRng, world: World) -> TaskDraft | None:
                 {"city": d.city, "sort": "rating"},
                 match=("city",),
             ),
-            GoldCall(
-                "hotel_booking",
-                "book_hotel",
-                {
-                    "hotel_id": h.hotel_id,
-                    "guest_name": guest,
-                    "check_in": check_in,
-                    "nights": nights,
-                },
-                (2, 3),
-            ),
+            GoldCall("hotel_booking", "book_hotel", booking, (2, 3)),
         ),
         facts=(
-            StateFact(
-                "hotel_bookings",
-                {
-                    "hotel_id": h.hotel_id,
-                    "guest_name": guest,
-                    "check_in": check_in,
-                    "nights": nights,
-                },
-                "hotel booked from the arrival date",
-            ),
+            StateFact("hotel_bookings", booking, "hotel booked from the arrival date"),
             AnswerFact(total, "hotel total"),
         ),
         answer=(
@@ -1329,8 +1252,7 @@ def task_fly_and_stay(rng: StableRng, world: World) -> TaskDraft | None:
 )
 @retrying
 def task_flight_price_local(rng: StableRng, world: World) -> TaskDraft | None:
-    o, d = _route(rng, world)
-    date = day(rng.randint(1, 120))
+    o, d, date = _route(rng, world, 1, 120)
     country = geo(world).countries[d.country_code]
     if country.currency == "USD":
         return None
@@ -1340,17 +1262,12 @@ def task_flight_price_local(rng: StableRng, world: World) -> TaskDraft | None:
     best = fl[0]
     local = convert(fin(world), best.price, "USD", country.currency)
     return TaskDraft(
-        slots={"city_a": o.city, "city_b": d.city, "date": date},
+        slots=_route_slots(o, d, date),
         gold=(
             *_airport_calls(o, d),
             _search_call(o, d, date, "price"),
             GoldCall("countries_info", "get_country", {"country_code": d.country_code}, (1,)),
-            GoldCall(
-                "currency_exchange",
-                "convert_currency",
-                {"amount": best.price, "from_currency": "USD", "to_currency": country.currency},
-                (2, 3),
-            ),
+            convert_call(best.price, "USD", country.currency, (2, 3)),
         ),
         facts=(AnswerFact(best.price, "price USD"), AnswerFact(local, "price local")),
         answer=(
@@ -1393,11 +1310,7 @@ def task_capital_hotel(rng: StableRng, world: World) -> TaskDraft | None:
             ),
         ),
         facts=(
-            AnswerFact(
-                best["name"],
-                "hotel",
-                pick_distractors(answer, best["name"], (r["name"] for r in rows[1:])),
-            ),
+            chosen_fact(best["name"], "hotel", answer, (r["name"] for r in rows[1:])),
             AnswerFact(best[key], key),
         ),
         answer=answer,

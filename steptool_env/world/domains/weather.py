@@ -20,6 +20,7 @@ from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     day,
+    domain_data,
     get_by_id,
     parse_date,
     require_text,
@@ -91,16 +92,16 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> WeatherData:
 
 
 def _data(state: WorldState | World) -> WeatherData:
-    world = state.world if isinstance(state, WorldState) else state
-    return world["weather"]
+    return domain_data(state, "weather")
 
 
 def daily(data: WeatherData, city: City, date: dt.date) -> dict[str, Any]:
     """The weather of one city on one day (pure function of seed, city and date).
 
     Callers must not mutate the returned dictionary (it is cached)."""
-    return _daily(data.seed, city.city_id, data.climate[city.city_id][date.month - 1],
-                  date.isoformat())
+    return _daily(
+        data.seed, city.city_id, data.climate[city.city_id][date.month - 1], date.isoformat()
+    )
 
 
 @lru_cache(maxsize=1 << 16)
@@ -266,7 +267,7 @@ def daylight_hours(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------- tasks
-def _find(c: City) -> GoldCall:
+def _find_city(c: City) -> GoldCall:
     return GoldCall("open_weather", "find_city", {"q": c.name})
 
 
@@ -276,7 +277,10 @@ def task_current(rng: StableRng, world: World) -> TaskDraft:
     now = current(_data(world), c)
     return TaskDraft(
         slots={"city": c.name},
-        gold=(_find(c), GoldCall("open_weather", "current_weather", {"city_id": c.city_id}, (0,))),
+        gold=(
+            _find_city(c),
+            GoldCall("open_weather", "current_weather", {"city_id": c.city_id}, (0,)),
+        ),
         facts=(
             AnswerFact(now["temperature_c"], "temperature"),
             AnswerFact(now["condition"], "condition"),
@@ -293,7 +297,7 @@ def task_forecast(rng: StableRng, world: World) -> TaskDraft:
     return TaskDraft(
         slots={"city": c.name, "date": d["date"]},
         gold=(
-            _find(c),
+            _find_city(c),
             GoldCall(
                 "open_weather",
                 "forecast",
@@ -315,7 +319,7 @@ def task_history(rng: StableRng, world: World) -> TaskDraft:
     return TaskDraft(
         slots={"city": c.name, "date": date},
         gold=(
-            _find(c),
+            _find_city(c),
             GoldCall(
                 "open_weather", "historical_weather", {"city_id": c.city_id, "date": date}, (0,)
             ),
@@ -377,7 +381,10 @@ def task_warmest(rng: StableRng, world: World) -> TaskDraft:
     others = tuple(m for m in MONTHS if m != MONTHS[i])
     return TaskDraft(
         slots={"city": c.name},
-        gold=(_find(c), GoldCall("climate_normals", "warmest_month", {"city_id": c.city_id}, (0,))),
+        gold=(
+            _find_city(c),
+            GoldCall("climate_normals", "warmest_month", {"city_id": c.city_id}, (0,)),
+        ),
         facts=(AnswerFact(MONTHS[i], "month", others), AnswerFact(temps[i], "mean temperature")),
         answer=f"The warmest month in {c.name} is {MONTHS[i]} with a mean of {temps[i]} °C.",
     )
@@ -399,7 +406,7 @@ def task_month_daylight(rng: StableRng, world: World) -> TaskDraft:
     return TaskDraft(
         slots={"city": c.name, "date": date},
         gold=(
-            _find(c),
+            _find_city(c),
             GoldCall(
                 "climate_normals", "monthly_normals", {"city_id": c.city_id, "month": month}, (0,)
             ),

@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pytest
 
-from steptool_env.resources import suite_dir
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.tools.catalogue import Catalogue
-from steptool_env.tools.validation import validate_arguments
 from steptool_env.world.checker import check_answer
-from steptool_env.world.domain import all_domains, api_table
+from steptool_env.world.domain import all_domains
 from steptool_env.world.domains import communication as comm
-from steptool_env.world.helpers import ApiInputError, day
+from steptool_env.world.helpers import ApiInputError, clock_minutes, day
 from steptool_env.world.state import World, WorldState
 from steptool_env.world.tasks import StateFact
-
-SEED = 20241010
-
-
-def _world(names: tuple[str, ...]) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in names and dom.build_fn is not None:
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(SEED, "world", dom.name)), data)
-    return World(seed=SEED, domains=data)
+from tests.world.domains.support import build_world, call, solve
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world(("geography", "communication"))
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "communication"))
 
 
 def _contact(state: WorldState, i: int = 0) -> comm.Contact:
@@ -48,7 +25,7 @@ def _contact(state: WorldState, i: int = 0) -> comm.Contact:
 
 
 def test_build_is_deterministic(world: World) -> None:
-    again = _world(("geography", "communication"))["communication"]
+    again = build_world(("geography", "communication"))["communication"]
     data = world["communication"]
     assert again.contacts == data.contacts
     assert again.events == data.events
@@ -159,8 +136,8 @@ def test_seeded_day_paginates_and_free_slot_avoids_events(state: WorldState) -> 
     ]
     free = call(state, "calendar_api", "find_free_slot", date=date, duration_minutes=30)
     if free["available"]:
-        s, e = comm._mins(free["start_time"]), comm._mins(free["end_time"])
-        assert all(not (comm._mins(x.start) < e and s < comm._mins(x.end)) for x in own)
+        s, e = clock_minutes(free["start_time"]), clock_minutes(free["end_time"])
+        assert all(not (clock_minutes(x.start) < e and s < clock_minutes(x.end)) for x in own)
 
 
 def test_sms_send_status_history_and_lookup(state: WorldState) -> None:
@@ -179,20 +156,6 @@ def test_sms_send_status_history_and_lookup(state: WorldState) -> None:
         call(state, "sms_gateway", "send_sms", to="12345", message="x")
     with pytest.raises(ApiInputError):
         call(state, "sms_gateway", "send_sms", to=c.phone, message="x" * 700)
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load_dir(suite_dir("toolbench") / "tools")
-
-
-def _solve(world: World, catalogue: Catalogue, gold: Any) -> Mapping[str, Any]:
-    state = WorldState(world)
-    table = api_table()
-    for g in gold:
-        args = validate_arguments(catalogue.api(g.tool, g.api), g.arguments)
-        table[(g.tool, g.api)](state, args)
-    return state.records
 
 
 _TYPES = next(d for d in all_domains() if d.name == "communication").task_types
@@ -217,7 +180,7 @@ def test_task_type_yields_solvable_distinct_tasks(
         if draft is None:
             continue
         if len(seen) < 5:
-            records = _solve(world, catalogue, draft.gold)
+            records = solve(world, catalogue, draft.gold)
             assert check_answer(draft.facts, draft.answer, records).is_solved == 1.0
             if any(isinstance(f, StateFact) for f in draft.facts):
                 assert check_answer(draft.facts, draft.answer, {}).is_solved < 1.0

@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pytest
 
-from steptool_env.resources import suite_dir
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.tools.catalogue import Catalogue
-from steptool_env.tools.validation import validate_arguments
 from steptool_env.world.checker import check_answer
-from steptool_env.world.domain import all_domains, api_table
+from steptool_env.world.domain import all_domains
 from steptool_env.world.domains import education
 from steptool_env.world.helpers import TODAY, ApiInputError
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(names: tuple[str, ...]) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in names and dom.build_fn is not None:
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(SEED, "world", dom.name)), data)
-    return World(seed=SEED, domains=data)
+from tests.world.domains.support import build_world, call, solve
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world(("geography", "education"))
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "education"))
 
 
 def test_build_is_deterministic(world: World) -> None:
-    again = _world(("geography", "education"))["education"]
+    again = build_world(("geography", "education"))["education"]
     data = world["education"]
     assert again.university_list == data.university_list
     assert again.books == data.books
@@ -150,20 +127,6 @@ def test_courses_by_university_sorts(state: WorldState) -> None:
     assert detail["university_id"] == uid
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load_dir(suite_dir("toolbench") / "tools")
-
-
-def _solve(world: World, catalogue: Catalogue, gold: Any) -> Mapping[str, Any]:
-    state = WorldState(world)
-    table = api_table()
-    for g in gold:
-        args = validate_arguments(catalogue.api(g.tool, g.api), g.arguments)
-        table[(g.tool, g.api)](state, args)
-    return state.records
-
-
 _TYPES = next(d for d in all_domains() if d.name == "education").task_types
 
 
@@ -179,7 +142,7 @@ def test_task_type_yields_solvable_distinct_tasks(
         if draft is None:
             continue
         if len(seen) < 5:
-            records = _solve(world, catalogue, draft.gold)
+            records = solve(world, catalogue, draft.gold)
             assert check_answer(draft.facts, draft.answer, records).is_solved == 1.0
         seen.add(draft.signature())
         if len(seen) >= 60:

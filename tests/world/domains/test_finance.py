@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from typing import Any
 
 import pytest
 
-from steptool_env.resources import suite_dir
-from steptool_env.seeding import StableRng, derive_seed
-from steptool_env.tools.catalogue import Catalogue
-from steptool_env.tools.validation import validate_arguments
-from steptool_env.world.domain import all_domains, api_table
 from steptool_env.world.domains import finance
 from steptool_env.world.domains.geography import CURRENCIES
 from steptool_env.world.helpers import TODAY, ApiInputError, day
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(names: tuple[str, ...], seed: int = SEED) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in names and dom.build_fn is not None:
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(seed, "world", dom.name)), data)
-    return World(seed=seed, domains=data)
-
-
-@cache
-def _catalogue() -> Catalogue:
-    return Catalogue.load_dir(suite_dir("toolbench") / "tools")
+from tests.world.domains.support import build_world
+from tests.world.domains.support import checked_call as call
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world(("geography", "finance"))
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    """Validate the arguments against the tool file, then run the implementation."""
-    checked = validate_arguments(_catalogue().api(tool, api), args)
-    return api_table()[(tool, api)](state, checked)
+    return build_world(("geography", "finance"))
 
 
 def test_every_country_currency_converts_and_round_trips(state: WorldState) -> None:
@@ -223,9 +192,9 @@ def test_heldout_tool_only_in_g1_task_types() -> None:
 
 
 def test_build_is_deterministic() -> None:
-    a = finance.fin(_world(("geography", "finance"), 5))
-    b = finance.fin(_world(("geography", "finance"), 5))
-    c = finance.fin(_world(("geography", "finance"), 6))
+    a = finance.fin(build_world(("geography", "finance"), 5))
+    b = finance.fin(build_world(("geography", "finance"), 5))
+    c = finance.fin(build_world(("geography", "finance"), 6))
     assert [s.closes for s in a.stock_list] == [s.closes for s in b.stock_list]
     assert a.per_usd == b.per_usd
     assert a.per_usd != c.per_usd

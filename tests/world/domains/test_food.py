@@ -3,48 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
 
 import pytest
 
-from steptool_env.resources import suite_dir
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.tools.catalogue import Catalogue
-from steptool_env.tools.validation import validate_arguments
 from steptool_env.world.checker import check_answer
-from steptool_env.world.domain import all_domains, api_table
+from steptool_env.world.domain import all_domains
 from steptool_env.world.domains import food
 from steptool_env.world.helpers import TODAY, ApiInputError, day
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(names: tuple[str, ...]) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in names and dom.build_fn is not None:
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(SEED, "world", dom.name)), data)
-    return World(seed=SEED, domains=data)
+from tests.world.domains.support import build_world, call, solve
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world(("geography", "food"))
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "food"))
 
 
 def test_build_is_deterministic(world: World) -> None:
-    again = _world(("geography", "food"))["food"]
+    again = build_world(("geography", "food"))["food"]
     data = world["food"]
     assert again.recipe_list == data.recipe_list
     assert again.food_list == data.food_list
@@ -175,20 +153,6 @@ def test_reserve_table_records_and_validates(state: WorldState) -> None:
     assert len(state.records["table_reservations"]) == 1
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.load_dir(suite_dir("toolbench") / "tools")
-
-
-def _solve(world: World, catalogue: Catalogue, gold: Any) -> Mapping[str, Any]:
-    state = WorldState(world)
-    table = api_table()
-    for g in gold:
-        args = validate_arguments(catalogue.api(g.tool, g.api), g.arguments)
-        table[(g.tool, g.api)](state, args)
-    return state.records
-
-
 @pytest.mark.parametrize(
     "type_id", sorted(next(d for d in all_domains() if d.name == "food").task_types)
 )
@@ -203,7 +167,7 @@ def test_task_type_yields_solvable_distinct_tasks(
         if draft is None:
             continue
         if len(seen) < 5:
-            records = _solve(world, catalogue, draft.gold)
+            records = solve(world, catalogue, draft.gold)
             assert check_answer(draft.facts, draft.answer, records).is_solved == 1.0
         seen.add(draft.signature())
         if len(seen) >= 60:

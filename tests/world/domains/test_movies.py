@@ -6,40 +6,20 @@ from typing import Any
 
 import pytest
 
-from steptool_env.seeding import StableRng, derive_seed
-from steptool_env.world.domain import all_domains, api_table
 from steptool_env.world.domains import geography, movies
 from steptool_env.world.helpers import ApiInputError, day
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(seed: int = SEED) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in ("geography", "movies"):
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(seed, "world", dom.name)), data)
-    return World(seed=seed, domains=data)
+from tests.world.domains.support import SEED, build_world, call
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world()
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "movies"))
 
 
 def test_build_is_deterministic_and_seeded(world: World) -> None:
-    again = _world()["movies"]
-    other = _world(SEED + 1)["movies"]
+    again = build_world(("geography", "movies"))["movies"]
+    other = build_world(("geography", "movies"), SEED + 1)["movies"]
     data = world["movies"]
     assert list(again.movies.values()) == list(data.movies.values())
     assert list(again.cinemas.values()) == list(data.cinemas.values())

@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
-from steptool_env.seeding import StableRng, derive_seed
-from steptool_env.world.domain import all_domains, api_table
 from steptool_env.world.domains import music
 from steptool_env.world.helpers import ApiInputError
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(seed: int = SEED) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in ("geography", "music"):
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(seed, "world", dom.name)), data)
-    return World(seed=seed, domains=data)
+from tests.world.domains.support import build_world, call
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world()
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "music"))
 
 
 def test_build_is_deterministic(world: World) -> None:
-    again = _world()["music"]
+    again = build_world(("geography", "music"))["music"]
     data = world["music"]
     assert list(again.tracks.values()) == list(data.tracks.values())
     assert again.charts == data.charts

@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import pytest
 
-from steptool_env.seeding import StableRng, derive_seed
-from steptool_env.world.domain import all_domains, api_table
 from steptool_env.world.domains import geography, sports
 from steptool_env.world.helpers import TODAY, ApiInputError
 from steptool_env.world.state import World, WorldState
-
-SEED = 20241010
-
-
-def _world(seed: int = SEED) -> World:
-    data: dict[str, Any] = {}
-    for dom in all_domains():
-        if dom.name in ("geography", "sports"):
-            data[dom.name] = dom.build_fn(StableRng(derive_seed(seed, "world", dom.name)), data)
-    return World(seed=seed, domains=data)
+from tests.world.domains.support import build_world, call
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return _world()
-
-
-@pytest.fixture
-def state(world: World) -> WorldState:
-    return WorldState(world)
-
-
-def call(state: WorldState, tool: str, api: str, **args: Any) -> Any:
-    return api_table()[(tool, api)](state, args)
+    return build_world(("geography", "sports"))
 
 
 def test_build_is_deterministic(world: World) -> None:
-    again = _world()["sports"]
+    again = build_world(("geography", "sports"))["sports"]
     data = world["sports"]
     assert list(again.matches.values()) == list(data.matches.values())
     assert again.h2h == data.h2h
