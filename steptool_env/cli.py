@@ -7,6 +7,7 @@ steptool suite            # what the suite holds, and its hash
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -125,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StepToolError as exc:
         print(f"steptool: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`steptool suite | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
