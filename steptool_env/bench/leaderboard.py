@@ -94,6 +94,10 @@ def to_markdown(table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _short(commit: str) -> str:
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def write_leaderboard(
     records: Sequence[dict[str, Any]], out: Path, command: str | None = None
 ) -> Path:
@@ -107,7 +111,7 @@ def write_leaderboard(
         f"- env: `{first['env_id']}` · suite hash `{first['suite_hash'][:16]}` · parser "
         f"`{first['parser']}` · max steps {first['max_steps']}",
         f"- seeds: {', '.join(map(str, seeds))} (pass rate in %, mean ± std over seeds)",
-        f"- steptool-env {first['package_version']} · commit `{first['git_commit'][:12]}`",
+        f"- steptool-env {first['package_version']} · commit `{_short(first['git_commit'])}`",
     ]
     if command:
         meta.append(f"- command: `{command}`")

@@ -31,21 +31,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from steptool_env.errors import ConfigError
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedCall:
+class ParsedCall(NamedTuple):
+    """One parsed call (a NamedTuple: immutable and cheap to build on the hot path)."""
+
     function: str
     arguments: dict[str, Any]
     thought: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParseFailure:
+class ParseFailure(NamedTuple):
+    """Why an action could not be parsed; ``kind`` is one of :data:`FAILURE_KINDS`."""
+
     kind: str
     message: str
 
@@ -128,8 +129,8 @@ def _name(raw: Any) -> str | ParseFailure:
 
 
 # ---------------------------------------------------------------- ReAct
-_ACTION = re.compile(r"^[ \t]*Action[ \t]*:([^\n]*)", re.M)
-_ACTION_INPUT = re.compile(r"^[ \t]*Action[ \t]*Input[ \t]*:", re.M)
+_ACTION_LINE = re.compile(r"^[ \t]*Action[ \t]*(Input[ \t]*)?:", re.M)
+"""An ``Action:`` line (group 1 empty) or an ``Action Input:`` line, found in one pass."""
 _THOUGHT = re.compile(r"^\s*Thought\s*:\s*", re.I)
 _OBSERVATION = re.compile(r"^[ \t]*Observation[ \t]*:", re.M)
 
@@ -137,15 +138,18 @@ _OBSERVATION = re.compile(r"^[ \t]*Observation[ \t]*:", re.M)
 def parse_react(text: str) -> ParseResult:
     if not isinstance(text, str):
         return _fail("not_text", "the action must be a string")
-    actions = list(_ACTION.finditer(text))
+    actions, inputs = [], []
+    for m in _ACTION_LINE.finditer(text):
+        (actions if m.group(1) is None else inputs).append(m)
     if not actions:
         if not text.strip():
             return _fail("empty", "the action is empty")
         return _fail("no_action", "no 'Action:' line found; use Thought/Action/Action Input")
-    inputs = list(_ACTION_INPUT.finditer(text))
     if len(actions) > 1 or len(inputs) > 1:
         return _fail("multiple_calls", "only one Action per turn is allowed")
-    name = _name(actions[0].group(1))
+    start = actions[0].end()
+    end = text.find("\n", start)
+    name = _name(text[start:] if end < 0 else text[start:end])
     if isinstance(name, ParseFailure):
         return name
     if not inputs:
@@ -158,7 +162,8 @@ def parse_react(text: str) -> ParseResult:
     args = _decode_object(body, "Action Input")
     if isinstance(args, ParseFailure):
         return args
-    thought = _THOUGHT.sub("", text[: actions[0].start()]).strip()
+    head = text[: actions[0].start()].strip()
+    thought = _THOUGHT.sub("", head) if head[:7].lower() == "thought" else head
     return ParsedCall(name, args, thought)
 
 

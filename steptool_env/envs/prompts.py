@@ -27,9 +27,12 @@ def to_ascii(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", out)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "), default=str)
+
+
 def dumps(obj: Any) -> str:
     """Compact, deterministic, ASCII JSON."""
-    return json.dumps(obj, ensure_ascii=True, separators=(", ", ": "), default=str)
+    return _ENCODER.encode(obj)
 
 
 _INTRO = (

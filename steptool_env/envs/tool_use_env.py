@@ -129,6 +129,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self._t = 0
         self._done = True
         self._tracker = GoldTracker({})
+        self._offered: dict[str, ApiSpec] = {}
 
     # ------------------------------------------------------------------ public views
     @property
@@ -163,7 +164,7 @@ class ToolUseEnv(gym.Env[str, str]):
         super().reset(seed=seed)
         task = self._choose_task(options)
         self.task = task
-        prompt, _ = self._prompt(task)
+        prompt, self._offered = self._prompt(task)
         self.backend.reset()
         idx = self._gold_cache.get(task.task_id)
         if idx is None:
@@ -216,7 +217,7 @@ class ToolUseEnv(gym.Env[str, str]):
                 status, error, body, is_solved = self._finish(parsed.arguments, task)
                 final = error == ""
             else:
-                api = self._prompt(task)[1].get(function)
+                api = self._offered.get(function)
                 api_ok = api is not None
                 if api is None:
                     status, error = Status.NO_SUCH_FUNCTION, "unknown_function"

@@ -12,16 +12,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from steptool_env.tools.status import Status
 from steptool_env.world.checker import normalize_value
 from steptool_env.world.tasks import Task
 
 
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     """Everything a reward shaper may use about one step."""
 
     status: Status
@@ -39,16 +37,22 @@ class GoldTracker:
 
     __slots__ = ("_index", "satisfied")
 
-    def __init__(self, index: Mapping[str, tuple[tuple[int, dict[str, Any]], ...]]) -> None:
+    def __init__(
+        self, index: Mapping[str, tuple[tuple[int, dict[str, Any], dict[str, Any]], ...]]
+    ) -> None:
         self._index = index
         self.satisfied: set[int] = set()
 
     def observe(self, function: str, arguments: Mapping[str, Any]) -> tuple[int, ...]:
         """Register a successful call; return the nodes it newly satisfies (at most one)."""
-        for node, want in self._index.get(function, ()):
+        for node, raw, want in self._index.get(function, ()):
             if node in self.satisfied:
                 continue
-            if all(normalize_value(arguments.get(k)) == v for k, v in want.items()):
+            for k, v in want.items():
+                got = arguments.get(k)
+                if got != raw[k] and normalize_value(got) != v:
+                    break
+            else:
                 self.satisfied.add(node)
                 return (node,)
         return ()
@@ -56,10 +60,12 @@ class GoldTracker:
 
 def gold_index(
     task: Task, function_of: Callable[[str, str], str]
-) -> dict[str, tuple[tuple[int, dict[str, Any]], ...]]:
-    """Function name → ``(node, normalised match arguments)`` for each gold node."""
-    index: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+) -> dict[str, tuple[tuple[int, dict[str, Any], dict[str, Any]], ...]]:
+    """Function name → ``(node, raw match arguments, normalised match arguments)`` for each
+    gold node (a raw-equal argument matches without normalising)."""
+    index: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {}
     for i, g in enumerate(task.gold):
-        want = {k: normalize_value(g.arguments[k]) for k in g.match_keys}
-        index.setdefault(function_of(g.tool, g.api), []).append((i, want))
+        raw = {k: g.arguments[k] for k in g.match_keys}
+        want = {k: normalize_value(v) for k, v in raw.items()}
+        index.setdefault(function_of(g.tool, g.api), []).append((i, raw, want))
     return {k: tuple(v) for k, v in index.items()}

@@ -8,15 +8,13 @@ the same calls (the parity tests hold them to it).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from steptool_env.tools.status import Status
 
 
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    """What one API call returned."""
+class ToolResult(NamedTuple):
+    """What one API call returned (a NamedTuple: immutable and cheap on the hot path)."""
 
     status: Status
     """ToolBench status code (0 ok, 2 bad input, 5-12 API-side failures)."""
