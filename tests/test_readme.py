@@ -1,0 +1,18 @@
+"""The README's Python examples run as written (docs that match the code)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_blocks_run(capsys) -> None:  # noqa: ANN001
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own docs
+    out = capsys.readouterr().out
+    assert "Waerkburg" in out and "1.0 1 1.0" in out
