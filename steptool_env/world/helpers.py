@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property, lru_cache
 from typing import Any, Generic, TypeVar
 
 from steptool_env.errors import StepToolError
@@ -41,7 +42,25 @@ def domain_data(state_or_world: WorldState | World, name: str) -> Any:
     """The data object of domain ``name``, from an episode's state or from the world itself
     (each domain wraps this in a typed accessor such as ``geo()``)."""
     world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
-    return world[name]
+    try:
+        return world.domains[name]
+    except KeyError:
+        return world[name]  # raises the world's error for a missing domain
+
+
+def warm(data: T) -> T:
+    """``data`` (a domain's data object), with every :class:`functools.cached_property` of
+    its class computed now.
+
+    Domains derive their search indexes and lookup tables as cached properties: they are
+    not fields of the data class (so they are no part of the world's content), and warming
+    them in the builder means no API call pays for them and the suite's ``gc.freeze``
+    covers them.
+    """
+    for name, attr in vars(type(data)).items():
+        if isinstance(attr, cached_property):
+            getattr(data, name)
+    return data
 
 
 def search_text(*fields: str) -> str:
@@ -79,26 +98,73 @@ class SearchIndex(Generic[T]):
     original order, the items whose key has, for every query word, a word starting with it
     — the same rule as :func:`matches`, without scanning the collection. Build it once in a
     domain's builder.
+
+    :meth:`of_rows` indexes ``(haystack, item)`` rows (haystacks as :func:`search_text`
+    builds them): :meth:`select` then gives exactly the items of the rows for which
+    :func:`has_words` holds, in row order, and :meth:`hits` their positions, so that the
+    hits of several indexes over the same rows can be intersected.
     """
 
     __slots__ = ("_exact", "_items", "_prefixes")
 
     def __init__(self, items: Iterable[T], key: Callable[[T], str]) -> None:
         self._items: tuple[T, ...] = tuple(items)
+        names = [norm(key(item)) for item in self._items]
+        self._fill(names, names)
+
+    @classmethod
+    def of_rows(
+        cls, rows: Iterable[tuple[str, T]], name: Callable[[T], str] | None = None
+    ) -> SearchIndex[T]:
+        """An index over ``(haystack, item)`` rows. :meth:`search` puts first the items
+        whose ``name`` (the whole haystack by default) equals the query, as
+        :func:`keyword_search` does."""
+        pairs = tuple(rows)
+        index: SearchIndex[T] = cls.__new__(cls)
+        index._items = tuple(item for _, item in pairs)
+        keys = [norm(hay) for hay, _ in pairs]
+        index._fill(keys, keys if name is None else [norm(name(x)) for x in index._items])
+        return index
+
+    def _fill(self, keys: Sequence[str], names: Sequence[str]) -> None:
         prefixes: dict[str, set[int]] = {}
         exact: dict[str, list[int]] = {}
-        for i, item in enumerate(self._items):
-            name = norm(key(item))
+        for i, (key, name) in enumerate(zip(keys, names)):
             exact.setdefault(name, []).append(i)
-            for w in set(name.split()):
+            for w in set(key.split()):
                 for k in range(1, len(w) + 1):
                     prefixes.setdefault(w[:k], set()).add(i)
         self._prefixes = {k: frozenset(v) for k, v in prefixes.items()}
         self._exact = {k: tuple(v) for k, v in exact.items()}
 
+    @property
+    def items(self) -> tuple[T, ...]:
+        """The whole collection, in its order."""
+        return self._items
+
+    def hits(self, words: Iterable[str]) -> frozenset[int]:
+        """Positions of the items whose key has, for every one of ``words`` (normalised
+        query words, as :func:`query_words` gives them), a word starting with it; every
+        position when ``words`` is empty."""
+        hits: frozenset[int] | None = None
+        for w in words:
+            found = self._prefixes.get(w)
+            if not found:
+                return frozenset()
+            hits = found if hits is None else hits & found
+        return frozenset(range(len(self._items))) if hits is None else hits
+
+    def select(self, words: Iterable[str]) -> list[T]:
+        """The items of :meth:`hits`, in collection order (no exact-name-first reordering)."""
+        items = self._items
+        return [items[i] for i in sorted(self.hits(words))]
+
     def search(self, query: str) -> list[T]:
         """Matches in collection order, except that exact name matches come first."""
-        q = norm(query) if isinstance(query, str) else ""
+        return self.search_normalised(norm(query) if isinstance(query, str) else "")
+
+    def search_normalised(self, q: str) -> list[T]:
+        """:meth:`search` of a query already normalised by :func:`norm`."""
         words = q.split()
         if not words:
             return []
@@ -108,8 +174,9 @@ class SearchIndex(Generic[T]):
             if not found:
                 return []
             hits = found if hits is None else hits & found
-        first = self._exact.get(q, ())
-        rest = sorted((hits or frozenset()).difference(first))
+        hits = hits or frozenset()
+        first = [i for i in self._exact.get(q, ()) if i in hits]
+        rest = sorted(hits.difference(first))
         return [self._items[i] for i in (*first, *rest)]
 
 
@@ -120,8 +187,10 @@ def find(index: SearchIndex[T], query: str, name: Callable[[T], str] | None = No
     Give ``name`` when the index key holds more than the name (e.g. title and host): items
     whose name equals the query (ignoring case and surrounding space) then come first of all.
     """
-    query_words(query)
-    hits = index.search(query)
+    q = norm(query)
+    if not q:
+        raise ApiInputError("query must contain letters or digits")
+    hits = index.search_normalised(q)
     if name is None:
         return hits
     key = query.strip().lower()
@@ -142,6 +211,15 @@ def keyword_search(
         needle = f" {w}"
         pairs = [p for p in pairs if needle in p[0]]
     return sorted((item for _, item in pairs), key=lambda it: 0 if norm(exact(it)) == q else 1)
+
+
+def keyword_find(index: SearchIndex[T], query: str) -> list[T]:
+    """:func:`keyword_search` over an index built with ``SearchIndex.of_rows(keyed,
+    name=exact)``: the same items in the same order, without scanning the rows."""
+    q = norm(query)
+    if not q:
+        raise ApiInputError("the search query must contain letters or digits")
+    return index.search_normalised(q)
 
 
 def require_text(args: Mapping[str, Any], name: str, *, min_len: int = 1) -> str:
@@ -195,6 +273,16 @@ def parse_date(value: Any, name: str = "date") -> _dt.date:
         raise ApiInputError(f"{name} {value!r} is not a valid date (YYYY-MM-DD)") from None
 
 
+@lru_cache(maxsize=4096)
+def compact_date(text: str) -> _dt.date | None:
+    """The date of a ``YYYYMMDD`` part of an id (as ``strptime(text, "%Y%m%d")`` reads
+    it), or None when it is no date."""
+    try:
+        return _dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
 def upcoming_date(value: Any, days: int, what: str) -> _dt.date:
     """A date from today to ``days - 1`` days ahead (e.g. of a published schedule); any
     other date is bad input, reported as ``"{what} from <today> to <last day> only"``."""
@@ -217,15 +305,24 @@ def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+_MINUTES = {hhmm(m): m for m in range(24 * 60 + 1)}
+
+
 def clock_minutes(clock: str) -> int:
     """Minutes after midnight of an ``HH:MM`` clock time (as :func:`hhmm` writes it)."""
-    return int(clock[:2]) * 60 + int(clock[3:5])
+    m = _MINUTES.get(clock)
+    return int(clock[:2]) * 60 + int(clock[3:5]) if m is None else m
 
 
 def parse_clock(value: Any, name: str = "time") -> str:
     """A 24-hour clock time argument (``9:05`` or ``09:05``), normalised to ``HH:MM``."""
     if not isinstance(value, str):
         raise ApiInputError(f"{name} must be HH:MM (24-hour clock)")
+    return _parse_clock(value, name)
+
+
+@lru_cache(maxsize=4096)
+def _parse_clock(value: str, name: str) -> str:
     try:
         hh, mm = (int(x) for x in value.strip().split(":"))
         if not (0 <= hh < 24 and 0 <= mm < 60):

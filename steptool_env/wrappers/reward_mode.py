@@ -18,16 +18,27 @@ from steptool_env.tools.status import Status
 class RewardModeWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs):
     """Replace the env's reward by ``make_shaper(mode, alpha)`` (or a given shaper)."""
 
-    def __init__(self, env: gym.Env[str, str], mode: str = "steptool", alpha: float = 1.0,
-                 shaper: RewardShaper | None = None) -> None:
+    def __init__(
+        self,
+        env: gym.Env[str, str],
+        mode: str = "steptool",
+        alpha: float = 1.0,
+        shaper: RewardShaper | None = None,
+    ) -> None:
         gym.utils.RecordConstructorArgs.__init__(self, mode=mode, alpha=alpha)
         gym.Wrapper.__init__(self, env)
         self.shaper = shaper if shaper is not None else make_shaper(mode, alpha)
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, _, terminated, truncated, info = self.env.step(action)
-        outcome = StepOutcome(Status(info["status"]), info["succ_calling"],
-                              info["contribution"], info["final"], info["is_solved"], truncated)
+        outcome = StepOutcome(
+            Status(info["status"]),
+            info["succ_calling"],
+            info["contribution"],
+            info["final"],
+            info["is_solved"],
+            truncated,
+        )
         reward = self.shaper(outcome)
         info = {**info, "reward_mode": self.shaper.name}
         return obs, reward, terminated, truncated, info

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng
@@ -26,10 +27,10 @@ from steptool_env.world.generation import checked_draft, listed_call, retrying, 
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     clock_minutes,
     domain_data,
     get_by_id,
-    has_words,
     hhmm,
     money,
     norm,
@@ -39,6 +40,7 @@ from steptool_env.world.helpers import (
     query_words,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -229,6 +231,65 @@ class CommData:
     """Newest first."""
     lines: Mapping[str, Line]
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def contact_index(self) -> SearchIndex[Contact]:
+        return SearchIndex.of_rows(self.contact_rows)
+
+    @cached_property
+    def inbox_emails(self) -> tuple[Email, ...]:
+        return tuple(e for _, _, e in self.inbox)
+
+    @cached_property
+    def unread_emails(self) -> tuple[Email, ...]:
+        return tuple(e for e in self.inbox_emails if e.unread)
+
+    @cached_property
+    def unread_hits(self) -> frozenset[int]:
+        return frozenset(i for i, e in enumerate(self.inbox_emails) if e.unread)
+
+    @cached_property
+    def sender_index(self) -> SearchIndex[Email]:
+        return SearchIndex.of_rows((hay, e) for hay, _, e in self.inbox)
+
+    @cached_property
+    def subject_index(self) -> SearchIndex[Email]:
+        return SearchIndex.of_rows((hay, e) for _, hay, e in self.inbox)
+
+    @cached_property
+    def sms_by_phone(self) -> Mapping[str, tuple[Sms, ...]]:
+        """Phone → its messages in :attr:`sms_log` order."""
+        out: dict[str, list[Sms]] = {}
+        for m in self.sms_log:
+            out.setdefault(m.to, []).append(m)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def day_rows(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
+        """Date → the seeded events' list_events rows in start order (shared: callers
+        copy them before handing them out)."""
+        return {
+            date: tuple(
+                sorted(
+                    (
+                        {
+                            "event_id": e.event_id,
+                            "title": e.title,
+                            "start_time": e.start,
+                            "end_time": e.end,
+                        }
+                        for e in own
+                    ),
+                    key=_event_order,
+                )
+            )
+            for date, own in self.events_by_date.items()
+        }
+
+
+def _event_order(x: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (x["start_time"], x["end_time"], x["event_id"])
+
 
 # ---------------------------------------------------------------- helpers
 _PHONE_JUNK = re.compile(r"[\s().\-]")
@@ -240,6 +301,11 @@ def canonical_phone(value: Any, name: str = "phone") -> str:
     """E.164 form of a phone number (spaces, dashes, dots and brackets dropped)."""
     if not isinstance(value, str):
         raise ApiInputError(f"{name} must be a string like +4512345678")
+    return _canonical_phone(value, name)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_phone(value: str, name: str) -> str:
     phone = _PHONE_JUNK.sub("", value.strip())
     if phone.startswith("00"):
         phone = "+" + phone[2:]
@@ -251,6 +317,11 @@ def canonical_phone(value: Any, name: str = "phone") -> str:
 def canonical_email(value: Any, name: str = "to") -> str:
     if not isinstance(value, str):
         raise ApiInputError(f"{name} must be an e-mail address")
+    return _canonical_email(value, name)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_email(value: str, name: str) -> str:
     email = value.strip().lower()
     if not _EMAIL.match(email):
         raise ApiInputError(f"{name} {value!r} is not a valid e-mail address")
@@ -466,7 +537,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
         Sms(f"SM{3001 + i}", m.to, m.date, m.time, m.message, m.status) for i, m in enumerate(log)
     ]
 
-    return CommData(
+    data = CommData(
         contacts=contacts,
         contact_rows=tuple((search_text(c.name, c.company), c) for c in contact_list),
         emails={e.email_id: e for e in emails},
@@ -484,6 +555,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> CommData:
         sms_log=tuple(log),
         lines=lines,
     )
+    return warm(data)
 
 
 def cd(state_or_world: WorldState | World) -> CommData:
@@ -494,7 +566,7 @@ def cd(state_or_world: WorldState | World) -> CommData:
 @DOMAIN.api("email_service", "search_contacts")
 def search_contacts(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     words = query_words(require_text(args, "query"))
-    found = [c for hay, c in cd(state).contact_rows if has_words(words, hay)]
+    found = cd(state).contact_index.select(words)
     return paginate(
         found,
         args.get("page", 1),
@@ -542,13 +614,20 @@ def list_inbox(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     unread = args.get("unread_only", False)
     if not isinstance(unread, bool):
         raise ApiInputError("unread_only must be true or false")
-    found = [
-        e
-        for s_hay, t_hay, e in data.inbox
-        if (not s_words or has_words(s_words, s_hay))
-        and (not t_words or has_words(t_words, t_hay))
-        and (e.unread or not unread)
-    ]
+    found: Sequence[Email]
+    if not s_words and not t_words:
+        found = data.unread_emails if unread else data.inbox_emails
+    else:
+        if not s_words:
+            hits = data.subject_index.hits(t_words)
+        elif not t_words:
+            hits = data.sender_index.hits(s_words)
+        else:
+            hits = data.sender_index.hits(s_words) & data.subject_index.hits(t_words)
+        if unread:
+            hits = hits & data.unread_hits
+        emails = data.inbox_emails
+        found = [emails[i] for i in sorted(hits)]
     return paginate(found, args.get("page", 1), PAGE, lambda e: _email_summary(data, e))
 
 
@@ -618,24 +697,24 @@ def _date_arg(args: Mapping[str, Any]) -> dt.date:
     return date
 
 
-def _day_events(state: WorldState, date: str) -> list[dict[str, Any]]:
-    """The events of a day (seeded and created in this episode), in start order."""
-    seeded = [
-        {"event_id": e.event_id, "title": e.title, "start_time": e.start, "end_time": e.end}
-        for e in cd(state).events_by_date.get(date, ())
-    ]
+def _day_events(state: WorldState, date: str) -> Sequence[Mapping[str, Any]]:
+    """The events of a day (seeded and created in this episode), in start order. The rows
+    are shared: copy them before handing them out."""
+    seeded = cd(state).day_rows.get(date, ())
     created = [
         {k: r[k] for k in ("event_id", "title", "start_time", "end_time")}
         for r in state.records.get("calendar_events", ())
         if r["date"] == date
     ]
-    return sorted(seeded + created, key=lambda x: (x["start_time"], x["end_time"], x["event_id"]))
+    if not created:
+        return seeded
+    return sorted((*seeded, *created), key=_event_order)
 
 
 @DOMAIN.api("calendar_api", "list_events")
 def list_events(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     date = _date_arg(args).isoformat()
-    out = paginate(_day_events(state, date), args.get("page", 1), EVENT_PAGE)
+    out = paginate(_day_events(state, date), args.get("page", 1), EVENT_PAGE, dict)
     return {"date": date, **out}
 
 
@@ -689,11 +768,11 @@ def create_event(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     location = args.get("location", "")
     if not isinstance(location, str):
         raise ApiInputError("location must be a string")
+    begin = clock_minutes(start)
     busy = [
         e["event_id"]
         for e in _day_events(state, date.isoformat())
-        if clock_minutes(e["start_time"]) < end
-        and clock_minutes(start) < clock_minutes(e["end_time"])
+        if clock_minutes(e["start_time"]) < end and begin < clock_minutes(e["end_time"])
     ]
     record = {
         "event_id": state.next_id("EV"),
@@ -781,8 +860,9 @@ def sms_history(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     phone = args.get("phone")
     target = canonical_phone(phone) if phone not in (None, "") else None
     sent = [r for r in reversed(state.records.get("sent_sms", ())) if target in (None, r["to"])]
-    past = [m for m in cd(state).sms_log if target in (None, m.to)]
-    return paginate([*sent, *past], args.get("page", 1), PAGE, _sms_view)
+    data = cd(state)
+    past = data.sms_log if target is None else data.sms_by_phone.get(target, ())
+    return paginate([*sent, *past] if sent else past, args.get("page", 1), PAGE, _sms_view)
 
 
 @DOMAIN.api("sms_gateway", "lookup_number")

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
@@ -26,6 +26,7 @@ from steptool_env.world.generation import checked_draft, listed_call, retrying, 
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     domain_data,
     enum_arg,
     get_by_id,
@@ -36,6 +37,7 @@ from steptool_env.world.helpers import (
     query_words,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -372,6 +374,55 @@ class EduData:
     seed: int
     """Seed of the on-demand parts (translations, word of the day)."""
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def book_index(self) -> SearchIndex[Book]:
+        return SearchIndex.of_rows(self.book_rows)
+
+    @cached_property
+    def author_index(self) -> SearchIndex[Author]:
+        return SearchIndex.of_rows(self.author_rows)
+
+    @cached_property
+    def course_index(self) -> SearchIndex[Course]:
+        return SearchIndex.of_rows(self.course_rows)
+
+    @cached_property
+    def course_level_hits(self) -> Mapping[str, frozenset[int]]:
+        """Level → positions in :attr:`course_rows` of the courses of that level."""
+        out: dict[str, set[int]] = {}
+        for i, (_, c) in enumerate(self.course_rows):
+            out.setdefault(c.level, set()).add(i)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    @cached_property
+    def university_index(self) -> SearchIndex[University]:
+        return SearchIndex.of_rows(self.university_rows)
+
+    @cached_property
+    def university_hay(self) -> Mapping[str, str]:
+        return {u.university_id: hay for hay, u in self.university_rows}
+
+    @cached_property
+    def session_dates(self) -> Mapping[str, tuple[str, str, str | None]]:
+        """Session id → (start ISO, end ISO, status when it no longer depends on
+        enrolments — ``"finished"`` or ``"in progress"`` — else None)."""
+        out: dict[str, tuple[str, str, str | None]] = {}
+        for c, s in self.sessions.values():
+            end = s.start + dt.timedelta(weeks=c.weeks)
+            fixed = "finished" if end < TODAY else "in progress" if s.start <= TODAY else None
+            out[s.session_id] = (s.start.isoformat(), end.isoformat(), fixed)
+        return out
+
+    @cached_property
+    def courses_sorted(self) -> Mapping[tuple[str, str], tuple[Course, ...]]:
+        """(university id, sort) → its courses in that order (courses_by_university)."""
+        return {
+            (uid, sort): tuple(sorted(own, key=key))
+            for uid, own in self.courses_by_university.items()
+            for sort, key in _COURSE_SORTS.items()
+        }
+
 
 # ---------------------------------------------------------------- build
 def _book_title(rng: StableRng) -> str:
@@ -515,7 +566,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> EduData:
         for i, (w, pos, d, syn, ant) in enumerate(_LEXICON)
     }
 
-    return EduData(
+    data = EduData(
         universities=universities,
         university_list=uni_list,
         university_rows=tuple((search_text(u.name), u) for u in uni_list),
@@ -543,6 +594,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> EduData:
         languages=geography.LANGUAGES,
         seed=rng.randint(0, 2**62),
     )
+    return warm(data)
 
 
 def ed(state_or_world: WorldState | World) -> EduData:
@@ -567,7 +619,7 @@ def _book_summary(data: EduData, b: Book) -> dict[str, Any]:
 def search_books(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
     words = query_words(require_text(args, "query"))
-    found = [b for hay, b in data.book_rows if has_words(words, hay)]
+    found = data.book_index.select(words)
     return paginate(found, args.get("page", 1), PAGE, lambda b: _book_summary(data, b))
 
 
@@ -591,7 +643,7 @@ def get_book(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def search_authors(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = ed(state)
     words = query_words(require_text(args, "name"))
-    found = [a for hay, a in data.author_rows if has_words(words, hay)]
+    found = data.author_index.select(words)
     return paginate(
         found,
         args.get("page", 1),
@@ -711,11 +763,11 @@ def search_courses(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
     level = args.get("level")
     if level is not None and level not in LEVELS:
         raise ApiInputError(f"level must be one of {', '.join(LEVELS)}")
-    found = [
-        c
-        for hay, c in data.course_rows
-        if has_words(words, hay) and (level is None or c.level == level)
-    ]
+    hits = data.course_index.hits(words)
+    if level is not None:
+        hits = hits & data.course_level_hits.get(level, frozenset())
+    courses = data.course_index.items
+    found = [courses[i] for i in sorted(hits)]
     return paginate(
         found,
         args.get("page", 1),
@@ -756,7 +808,7 @@ def courses_by_university(state: WorldState, args: Mapping[str, Any]) -> dict[st
     data = ed(state)
     u = get_by_id(data.universities, args["university_id"], "university")
     sort = enum_arg(args, "sort", tuple(_COURSE_SORTS), "rating")
-    own = sorted(data.courses_by_university.get(u.university_id, ()), key=_COURSE_SORTS[sort])
+    own = data.courses_sorted.get((u.university_id, sort), ())
     return paginate(
         own,
         args.get("page", 1),
@@ -782,20 +834,25 @@ def _session_status(state: WorldState, c: Course, s: Session) -> str:
 
 @DOMAIN.api("online_courses", "course_sessions")
 def course_sessions(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
-    c = get_by_id(ed(state).courses, args["course_id"], "course")
-    return {
-        "course_id": c.course_id,
-        "sessions": [
+    data = ed(state)
+    c = get_by_id(data.courses, args["course_id"], "course")
+    rows = []
+    for s in c.sessions:
+        start, end, status = data.session_dates[s.session_id]
+        left = 0
+        if status is None:  # not started yet (as _session_status decides)
+            left = _seats_left(state, s)
+            status = "open" if left > 0 else "full"
+        rows.append(
             {
                 "session_id": s.session_id,
-                "start_date": s.start.isoformat(),
-                "end_date": (s.start + dt.timedelta(weeks=c.weeks)).isoformat(),
-                "seats_left": _seats_left(state, s) if s.start > TODAY else 0,
-                "status": _session_status(state, c, s),
+                "start_date": start,
+                "end_date": end,
+                "seats_left": left,
+                "status": status,
             }
-            for s in c.sessions
-        ],
-    }
+        )
+    return {"course_id": c.course_id, "sessions": rows}
 
 
 @DOMAIN.api("online_courses", "enroll")
@@ -853,12 +910,15 @@ def search_universities(state: WorldState, args: Mapping[str, Any]) -> dict[str,
         city_id = data.city_by_name.get(" ".join(city_words))
         if city_id is None:
             raise ApiInputError(f"unknown city {city!r}: give the city name only")
-    rows = (
-        [(search_text(u.name), u) for u in data.universities_by_city.get(city_id, ())]
-        if city_id
-        else data.university_rows
-    )
-    found = [u for hay, u in rows if not words or has_words(words, hay)]
+    if city_id:
+        hay = data.university_hay
+        found = [
+            u
+            for u in data.universities_by_city.get(city_id, ())
+            if not words or has_words(words, hay[u.university_id])
+        ]
+    else:
+        found = data.university_index.select(words)
     return paginate(found, args.get("page", 1), PAGE, lambda u: _uni_summary(state, u))
 
 

@@ -13,8 +13,10 @@ used by the domains that price things in several currencies (travel, shopping, j
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from steptool_env.seeding import StableRng
@@ -31,16 +33,18 @@ from steptool_env.world.generation import (
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     day,
     domain_data,
     get_by_id,
-    keyword_search,
+    keyword_find,
     money,
     norm,
     paginate,
     parse_date,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -114,6 +118,9 @@ def _trading_days(n: int) -> tuple[dt.date, ...]:
 
 TRADING_DAYS = _trading_days(N_TRADING_DAYS)
 """Weekdays from TODAY backwards: index 0 is TODAY (a Monday)."""
+_TRADING_KEYS = tuple(-d.toordinal() for d in TRADING_DAYS)
+_TRADING_ISO = tuple(d.isoformat() for d in TRADING_DAYS)
+"""Minus the ordinals of :data:`TRADING_DAYS` (ascending, for bisection)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,27 @@ class FinanceData:
     coins: Mapping[str, Coin]
     coin_ranking: tuple[Coin, ...]
     """Coins by market capitalisation, largest first."""
+
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def stock_index(self) -> SearchIndex[Stock]:
+        return SearchIndex.of_rows(self.stock_keys, name=lambda s: s.name)
+
+    @cached_property
+    def coin_rank(self) -> Mapping[str, int]:
+        """Coin id → its rank (1 = largest market capitalisation)."""
+        return {c.coin_id: i for i, c in enumerate(self.coin_ranking, start=1)}
+
+    @cached_property
+    def coin_keys(self) -> tuple[tuple[Coin, str, str], ...]:
+        """(coin, lower-case symbol, normalised name), in :attr:`coin_ranking` order."""
+        return tuple((c, c.symbol.lower(), norm(c.name)) for c in self.coin_ranking)
+
+    @cached_property
+    def movers(self) -> dict[tuple[str, str | None], tuple[dict[str, Any], ...]]:
+        """(direction, sector) → top_movers rows (filled on first use; shared: callers
+        copy them)."""
+        return {}
 
 
 def sig(x: float, digits: int = 6) -> float:
@@ -247,7 +275,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FinanceData:
             prices=tuple(sig(x) for x in prices),
         )
     ranking = tuple(sorted(coins.values(), key=lambda c: (-c.prices[0] * c.supply, c.coin_id)))
-    return FinanceData(
+    data = FinanceData(
         per_usd=per_usd,
         stocks=stocks,
         stock_list=stock_list,
@@ -255,6 +283,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FinanceData:
         coins=coins,
         coin_ranking=ranking,
     )
+    return warm(data)
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -392,7 +421,7 @@ def _quote(s: Stock) -> dict[str, Any]:
 @DOMAIN.api("stock_market", "search_ticker")
 def search_ticker(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "query")
-    found = keyword_search(fin(state).stock_keys, q, lambda s: s.name)
+    found = keyword_find(fin(state).stock_index, q)
     if norm(q).upper() in fin(state).stocks:
         exact = fin(state).stocks[norm(q).upper()]
         found = [exact, *(s for s in found if s is not exact)]
@@ -426,13 +455,17 @@ def price_history(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
         raise ApiInputError("start_date must not be after end_date")
     if start < TRADING_DAYS[-1]:
         raise ApiInputError(f"price history starts on {TRADING_DAYS[-1].isoformat()}")
-    idx = [i for i, d in enumerate(TRADING_DAYS) if start <= d <= end]
+    # TRADING_DAYS runs backwards, so the days from start to end are a range of indexes
+    idx = range(
+        bisect_left(_TRADING_KEYS, -end.toordinal()),
+        bisect_right(_TRADING_KEYS, -start.toordinal()),
+    )
     out = paginate(
         idx,
         args.get("page", 1),
         10,
         lambda i: {
-            "date": TRADING_DAYS[i].isoformat(),
+            "date": _TRADING_ISO[i],
             "close": s.closes[i],
             "volume": s.volumes[i],
         },
@@ -469,14 +502,19 @@ def top_movers(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     sector = args.get("sector")
     if sector and sector not in SECTORS:
         raise ApiInputError(f"unknown sector {sector!r}; one of {', '.join(SECTOR_NAMES)}")
-    quotes = [_quote(s) for s in fin(state).stock_list if not sector or s.sector == sector]
-    sign = -1 if direction == "gainers" else 1
-    quotes.sort(key=lambda q: (sign * q["change_percent"], q["symbol"]))
-    keep = ("symbol", "name", "price", "currency", "change_percent")
+    d = fin(state)
+    top = d.movers.get((direction, sector))
+    if top is None:
+        quotes = [_quote(s) for s in d.stock_list if not sector or s.sector == sector]
+        sign = -1 if direction == "gainers" else 1
+        quotes.sort(key=lambda q: (sign * q["change_percent"], q["symbol"]))
+        keep = ("symbol", "name", "price", "currency", "change_percent")
+        top = tuple({k: q[k] for k in keep} for q in quotes[:5])
+        d.movers[direction, sector] = top
     return {
         "direction": direction,
         "sector": sector or "all",
-        "results": [{k: q[k] for k in keep} for q in quotes[:5]],
+        "results": [dict(r) for r in top],
     }
 
 
@@ -487,7 +525,7 @@ def _coin(state: WorldState, coin_id: Any) -> Coin:
 
 
 def _rank(d: FinanceData, c: Coin) -> int:
-    return d.coin_ranking.index(c) + 1
+    return d.coin_rank[c.coin_id]
 
 
 @DOMAIN.api("crypto_prices", "search_coin")
@@ -496,8 +534,8 @@ def search_coin(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = fin(state)
     found = [
         c
-        for c in d.coin_ranking
-        if c.coin_id.startswith(q) or c.symbol.lower() == q or norm(c.name).startswith(q)
+        for c, symbol, name in d.coin_keys
+        if c.coin_id.startswith(q) or symbol == q or name.startswith(q)
     ]
     found.sort(key=lambda c: 0 if q in (c.coin_id, c.symbol.lower()) else 1)
     return {

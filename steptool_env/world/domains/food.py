@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng
@@ -26,6 +26,7 @@ from steptool_env.world.generation import checked_draft, listed_call, retrying, 
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     clock_minutes,
     day,
     domain_data,
@@ -33,7 +34,6 @@ from steptool_env.world.helpers import (
     get_by_id,
     has_words,
     hhmm,
-    matches,
     money,
     norm,
     paginate,
@@ -42,6 +42,7 @@ from steptool_env.world.helpers import (
     query_words,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -325,6 +326,31 @@ class FoodData:
     city_by_name: Mapping[str, str]
     """Normalised city name → city id."""
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def recipe_index(self) -> SearchIndex[Recipe]:
+        return SearchIndex.of_rows(self.recipe_rows)
+
+    @cached_property
+    def food_index(self) -> SearchIndex[Food]:
+        return SearchIndex.of_rows(self.food_rows)
+
+    @cached_property
+    def city_name_index(self) -> SearchIndex[str]:
+        """City ids, searchable by their normalised names (in :attr:`city_by_name` order)."""
+        return SearchIndex.of_rows((search_text(k), cid) for k, cid in self.city_by_name.items())
+
+    @cached_property
+    def cuisine_sorted(self) -> Mapping[tuple[str, str], tuple[Recipe, ...]]:
+        """(cuisine, sort) → the cuisine's recipes in that order (recipes_by_cuisine)."""
+        return {
+            (cuisine, sort): tuple(
+                sorted((r for r in self.recipe_list if r.cuisine == cuisine), key=key)
+            )
+            for cuisine in CUISINES
+            for sort, key in _RECIPE_SORTS.items()
+        }
+
 
 # ---------------------------------------------------------------- build
 def _no_overlap(names: Sequence[str]) -> bool:
@@ -444,7 +470,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FoodData:
         for r in ordered:
             restaurants[r.restaurant_id] = r
 
-    return FoodData(
+    data = FoodData(
         foods=foods,
         food_list=tuple(sorted(foods.values(), key=lambda f: f.name)),
         recipes={r.recipe_id: r for r in recipes},
@@ -458,6 +484,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FoodData:
         ),
         city_by_name={norm(c.name): c.city_id for c in g.city_list},
     )
+    return warm(data)
 
 
 def _price(value: float, factor: float) -> float:
@@ -537,7 +564,7 @@ def search_recipes(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
     q = require_text(args, "query")
     keep = _recipe_filter(args)
     words = query_words(q)
-    found = [r for hay, r in fd(state).recipe_rows if has_words(words, hay) and keep(r)]
+    found = [r for r in fd(state).recipe_index.select(words) if keep(r)]
     return paginate(found, args.get("page", 1), PAGE, _recipe_summary)
 
 
@@ -592,10 +619,7 @@ def recipes_by_cuisine(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
     cuisine = enum_arg(args, "cuisine", CUISINES, "")
     keep = _recipe_filter(args)
     sort = enum_arg(args, "sort", tuple(_RECIPE_SORTS), "rating")
-    found = sorted(
-        (r for r in fd(state).recipe_list if r.cuisine == cuisine and keep(r)),
-        key=_RECIPE_SORTS[sort],
-    )
+    found = [r for r in fd(state).cuisine_sorted[cuisine, sort] if keep(r)]
     return paginate(found, args.get("page", 1), PAGE, _recipe_summary)
 
 
@@ -607,11 +631,7 @@ def search_food(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     if cat is not None and cat not in FOOD_CATEGORIES:
         raise ApiInputError(f"category must be one of {', '.join(FOOD_CATEGORIES)}")
     words = query_words(q)
-    found = [
-        f
-        for hay, f in fd(state).food_rows
-        if has_words(words, hay) and (cat is None or f.category == cat)
-    ]
+    found = [f for f in fd(state).food_index.select(words) if cat is None or f.category == cat]
     return paginate(
         found,
         args.get("page", 1),
@@ -678,7 +698,8 @@ def _city_id(data: FoodData, name: str) -> str:
     key = norm(name)
     if key in data.city_by_name:
         return data.city_by_name[key]
-    hits = [cid for k, cid in data.city_by_name.items() if matches(name, k)]
+    words = key.split()
+    hits = data.city_name_index.select(words) if words else []
     if len(hits) == 1:
         return hits[0]
     raise ApiInputError(f"unknown city {name!r}: give the city name, e.g. 'Springfield'")

@@ -9,8 +9,9 @@ Stateful APIs write ``applications``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
@@ -21,14 +22,16 @@ from steptool_env.world.generation import chosen_fact, fmt, retrying, run_api
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     day,
     domain_data,
     get_by_id,
-    keyword_search,
+    keyword_find,
     norm,
     paginate,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -55,6 +58,11 @@ TITLES: dict[str, int] = {
     "Financial Analyst": 75000,
 }
 TITLE_NAMES = tuple(TITLES)
+_TITLE_INDEX = SearchIndex(TITLE_NAMES, lambda t: t)
+_TITLE_KEY = {t: norm(t) for t in TITLE_NAMES}
+_TITLE_BY_KEY: dict[str, str] = {}
+for _t in TITLE_NAMES:
+    _TITLE_BY_KEY.setdefault(norm(_t), _t)
 EMPLOYER_KINDS = {
     "Solutions": "IT services",
     "Health": "Healthcare",
@@ -117,6 +125,41 @@ class JobsData:
     ranking_cache: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     """Title → every city's salary row, best paid first (filled on first use; a pure
     function of the world, so caching does not change any response)."""
+
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def company_index(self) -> SearchIndex[Company]:
+        return SearchIndex.of_rows(self.company_keys, name=lambda c: c.name)
+
+    @cached_property
+    def jobs_by_title_city(self) -> Mapping[tuple[str, str], tuple[Job, ...]]:
+        """(title, city id) → its postings in :attr:`jobs_by_title` order."""
+        out: dict[tuple[str, str], list[Job]] = {}
+        for title, own in self.jobs_by_title.items():
+            for j in own:
+                out.setdefault((title, j.city_id), []).append(j)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def top_cities(self) -> dict[tuple[str, str | None], tuple[dict[str, Any], ...]]:
+        """(title, country code or None) → top_paying_cities rows (filled on first use;
+        shared: callers copy them)."""
+        return {}
+
+    @cached_property
+    def medians(self) -> dict[tuple[str, str], int]:
+        """(title, city id) → median salary (filled on first use)."""
+        return {}
+
+    @cached_property
+    def samples(self) -> dict[tuple[str, str], int]:
+        """(title, city id) → salary_by_title_and_city's sample size (filled on use)."""
+        return {}
+
+    @cached_property
+    def job_rows(self) -> dict[str, dict[str, Any]]:
+        """Job id → its search row (filled on use; shared: callers copy it)."""
+        return {}
 
 
 def median_salary(
@@ -185,7 +228,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
     for j in newest:
         by_title[j.title].append(j)
         by_company[j.company_id].append(j)
-    return JobsData(
+    data = JobsData(
         salt=salt,
         wage_factor=wage,
         companies=companies,
@@ -198,6 +241,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
         city_by_name={norm(c.name): c.city_id for c in g.city_list},
         country_by_name={norm(c.name): c.code for c in g.countries.values()},
     )
+    return warm(data)
 
 
 # ---------------------------------------------------------------- helpers
@@ -218,29 +262,47 @@ def _city(state: WorldState, value: Any) -> City:
 
 def _title(value: Any) -> str:
     key = norm(value) if isinstance(value, str) else ""
-    for t in TITLE_NAMES:
-        if norm(t) == key:
-            return t
+    if key in _TITLE_BY_KEY:
+        return _TITLE_BY_KEY[key]
     raise ApiInputError(f"unknown job title {value!r}; see list_job_titles")
 
 
 def _median(state: WorldState | World, title: str, city: City) -> int:
     d = jd(state)
-    return median_salary(geo(state), fin(state), d.salt, d.wage_factor, title, city)
+    key = (title, city.city_id)
+    med = d.medians.get(key)
+    if med is None:
+        med = median_salary(geo(state), fin(state), d.salt, d.wage_factor, title, city)
+        d.medians[key] = med
+    return med
 
 
 def _job_row(state: WorldState | World, j: Job) -> dict[str, Any]:
-    return {
-        "job_id": j.job_id,
-        "title": j.title,
-        "company": jd(state).companies[j.company_id].name,
-        "city": geo(state).cities[j.city_id].name,
-        "salary_min": j.salary_min,
-        "salary_max": j.salary_max,
-        "currency": j.currency,
-        "posted_date": j.posted,
-        "remote": j.remote,
-    }
+    return _job_rows(state)(j)
+
+
+def _job_rows(state: WorldState | World) -> Callable[[Job], dict[str, Any]]:
+    """The renderer of job search rows (a fresh dictionary per call)."""
+    d = jd(state)
+    memo = d.job_rows
+
+    def render(j: Job) -> dict[str, Any]:
+        row = memo.get(j.job_id)
+        if row is None:
+            row = memo[j.job_id] = {
+                "job_id": j.job_id,
+                "title": j.title,
+                "company": d.companies[j.company_id].name,
+                "city": geo(state).cities[j.city_id].name,
+                "salary_min": j.salary_min,
+                "salary_max": j.salary_max,
+                "currency": j.currency,
+                "posted_date": j.posted,
+                "remote": j.remote,
+            }
+        return dict(row)
+
+    return render
 
 
 def _job(state: WorldState, job_id: Any) -> Job:
@@ -258,11 +320,12 @@ def search_jobs(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     if not words:
         raise ApiInputError("title must contain letters")
     d = jd(state)
-    titles = [t for t in TITLE_NAMES if all(f" {w}" in f" {norm(t)} " for w in words)]
-    found = [j for t in titles for j in d.jobs_by_title[t]]
+    titles = _TITLE_INDEX.select(words)
     if args.get("city"):
         cid = _city(state, args["city"]).city_id
-        found = [j for j in found if j.city_id == cid]
+        found = [j for t in titles for j in d.jobs_by_title_city.get((t, cid), ())]
+    else:
+        found = [j for t in titles for j in d.jobs_by_title[t]]
     if args.get("remote_only"):
         found = [j for j in found if j.remote]
     if args.get("employment_type"):
@@ -273,14 +336,15 @@ def search_jobs(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     sort = args.get("sort", "relevance")
     if sort not in JOB_SORTS:
         raise ApiInputError(f"sort must be one of {', '.join(JOB_SORTS)}")
-    exact = {t for t in titles if norm(t) == " ".join(words)}
+    q = " ".join(words)
+    exact = {t for t in titles if _TITLE_KEY[t] == q}
     if sort == "relevance":
         found.sort(key=lambda j: (j.title not in exact, j.job_id))
     elif sort == "newest":
         found.sort(key=lambda j: (j.posted, j.job_id), reverse=True)
     else:
         found.sort(key=lambda j: (-j.salary_max, j.job_id))
-    return paginate(found, args.get("page", 1), 5, lambda j: _job_row(state, j))
+    return paginate(found, args.get("page", 1), 5, _job_rows(state))
 
 
 @DOMAIN.api("job_search", "get_job")
@@ -306,14 +370,15 @@ def get_job(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def similar_jobs(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     j = _job(state, args["job_id"])
     same = [x for x in jd(state).jobs_by_title[j.title] if x.job_id != j.job_id]
-    return {"job_id": j.job_id, "results": [_job_row(state, x) for x in same[:5]]}
+    render = _job_rows(state)
+    return {"job_id": j.job_id, "results": [render(x) for x in same[:5]]}
 
 
 # ---------------------------------------------------------------- company_info
 @DOMAIN.api("company_info", "search_companies")
 def search_companies(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "name")
-    found = keyword_search(jd(state).company_keys, q, lambda c: c.name)
+    found = keyword_find(jd(state).company_index, q)
     return paginate(
         found,
         args.get("page", 1),
@@ -348,11 +413,12 @@ def company_jobs(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     found = list(jd(state).jobs_by_company[c.company_id])
     if args.get("title"):
         words = norm(str(args["title"])).split()
-        found = [j for j in found if all(f" {w}" in f" {norm(j.title)} " for w in words)]
+        wanted = set(_TITLE_INDEX.select(words))
+        found = [j for j in found if j.title in wanted]
     return {
         "company_id": c.company_id,
         "company": c.name,
-        **paginate(found, args.get("page", 1), 5, lambda j: _job_row(state, j)),
+        **paginate(found, args.get("page", 1), 5, _job_rows(state)),
     }
 
 
@@ -362,7 +428,12 @@ def salary_by_title_and_city(state: WorldState, args: Mapping[str, Any]) -> dict
     title = _title(args["title"])
     city = _city(state, args["city"])
     med = _median(state, title, city)
-    n = 20 + derive_seed(jd(state).salt, "sample", title, city.city_id) % 480
+    d = jd(state)
+    n = d.samples.get((title, city.city_id))
+    if n is None:
+        n = d.samples[title, city.city_id] = (
+            20 + derive_seed(d.salt, "sample", title, city.city_id) % 480
+        )
     return {
         "title": title,
         "city": city.name,
@@ -381,6 +452,7 @@ def salary_by_title_and_city(state: WorldState, args: Mapping[str, Any]) -> dict
 def top_paying_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     title = _title(args["title"])
     g = geo(state)
+    code = None
     if args.get("country"):
         raw = str(args["country"]).strip()
         code = (
@@ -388,14 +460,18 @@ def top_paying_cities(state: WorldState, args: Mapping[str, Any]) -> dict[str, A
         )
         if code is None:
             raise ApiInputError(f"unknown country {raw!r}; give its name or 2-letter code")
-        rows = [r for r in _ranking(state, title) if r["country_code"] == code]
-        rows.sort(key=lambda r: (-r["median"], r["city_id"]))
-    else:
-        rows = list(_ranking(state, title))
-    return {
-        "title": title,
-        "results": [{k: v for k, v in r.items() if k != "_usd"} for r in rows[:10]],
-    }
+    ranking = _ranking(state, title)
+    memo = jd(state).top_cities
+    top = memo.get((title, code))
+    if top is None:
+        if code is None:
+            rows = list(ranking)
+        else:
+            rows = [r for r in ranking if r["country_code"] == code]
+            rows.sort(key=lambda r: (-r["median"], r["city_id"]))
+        top = tuple({k: v for k, v in r.items() if k != "_usd"} for r in rows[:10])
+        memo[title, code] = top
+    return {"title": title, "results": [dict(r) for r in top]}
 
 
 def _ranking(state: WorldState, title: str) -> tuple[dict[str, Any], ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -22,6 +23,7 @@ from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     SearchIndex,
+    compact_date,
     domain_data,
     find,
     get_by_id,
@@ -29,6 +31,7 @@ from steptool_env.world.helpers import (
     paginate,
     require_text,
     upcoming_date,
+    warm,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -207,6 +210,13 @@ class MovieData:
     people_index: SearchIndex[Person]
     cinema_index: SearchIndex[Cinema]
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def showtimes(self) -> dict[tuple[str, dt.date], tuple[dict[str, Any], ...]]:
+        """(cinema id, date) → get_showtimes' rows of every showing (filled on use;
+        shared: callers copy them)."""
+        return {}
+
 
 # ---------------------------------------------------------------- build
 def _title(rng: StableRng) -> str:
@@ -350,7 +360,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MovieData:
             by_city.setdefault(city.city_id, []).append(cin)
             k += 1
 
-    return MovieData(
+    data = MovieData(
         movies=movies,
         people=people,
         cinemas=cinemas,
@@ -361,6 +371,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MovieData:
         people_index=SearchIndex(people.values(), _NAME),
         cinema_index=SearchIndex(cinemas.values(), _NAME),
     )
+    return warm(data)
 
 
 def mdata(state_or_world: WorldState | World) -> MovieData:
@@ -546,11 +557,9 @@ def get_showtimes(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     movie_id = args.get("movie_id")
     if movie_id:
         get_by_id(d.movies, movie_id, "movie")
-    rows = []
-    for slot, s in enumerate(c.programme[date.weekday()], start=1):
-        if movie_id and s.movie_id != movie_id.strip():
-            continue
-        rows.append(
+    every = d.showtimes.get((c.cinema_id, date))
+    if every is None:
+        every = d.showtimes[c.cinema_id, date] = tuple(
             {
                 "showtime_id": showtime_id(c.cinema_id, date, slot),
                 "movie_id": s.movie_id,
@@ -559,7 +568,13 @@ def get_showtimes(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
                 "format": s.format,
                 "price": s.price,
             }
+            for slot, s in enumerate(c.programme[date.weekday()], start=1)
         )
+    if movie_id:
+        wanted = movie_id.strip()
+        rows = [dict(r) for r in every if r["movie_id"] == wanted]
+    else:
+        rows = [dict(r) for r in every]
     return {"cinema_id": c.cinema_id, "cinema": c.name, "date": date.isoformat(), "showtimes": rows}
 
 
@@ -569,11 +584,13 @@ def _parse_showtime(d: MovieData, value: Any) -> tuple[Cinema, dt.date, int]:
     if len(parts) != 3 or parts[0] not in d.cinemas:
         raise ApiInputError(f"no showtime with id {value!r}")
     cinema = d.cinemas[parts[0]]
+    date = compact_date(parts[1])
     try:
-        date = dt.datetime.strptime(parts[1], "%Y%m%d").date()
         slot = int(parts[2])
     except ValueError:
         raise ApiInputError(f"no showtime with id {value!r}") from None
+    if date is None:
+        raise ApiInputError(f"no showtime with id {value!r}")
     if not 0 <= (date - TODAY).days < SCHEDULE_DAYS:
         raise ApiInputError(f"showtime {value!r} is not bookable (past or not yet published)")
     if not 1 <= slot <= len(cinema.programme[date.weekday()]):

@@ -9,8 +9,9 @@ collections ``playlists`` and ``playlist_tracks``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -28,6 +29,7 @@ from steptool_env.world.helpers import (
     paginate,
     parse_date,
     require_text,
+    warm,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -218,6 +220,19 @@ class MusicData:
     track_index: SearchIndex[Track]
     curated_index: SearchIndex[Curated]
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def playlist_rows(self) -> dict[str, tuple[tuple[dict[str, Any], ...], int]]:
+        """Curated playlist id → (get_playlist's track rows, total seconds) (filled on use;
+        shared: callers copy the rows)."""
+        return {}
+
+    @cached_property
+    def top_artist_rows(self) -> dict[tuple[str, str], tuple[dict[str, Any], ...]]:
+        """(country, week) → weekly_top_artists' rows (filled on use; shared: callers
+        copy them)."""
+        return {}
+
 
 # ---------------------------------------------------------------- build
 def _artist_name(rng: StableRng) -> str:
@@ -331,7 +346,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MusicData:
             charts[(code, week)] = tuple(entries)
             prev = {e.track_id: e.position for e in entries}
 
-    return MusicData(
+    data = MusicData(
         artists=artists,
         albums=albums,
         tracks=tracks,
@@ -343,6 +358,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> MusicData:
         track_index=SearchIndex(tracks.values(), _TITLE),
         curated_index=SearchIndex(curated.values(), _NAME),
     )
+    return warm(data)
 
 
 def mdata(state_or_world: WorldState | World) -> MusicData:
@@ -527,10 +543,9 @@ def top_artists(d: MusicData, code: str, week: str) -> list[tuple[str, int, int]
 def weekly_top_artists(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = mdata(state)
     code, week = _chart_key(d, args)
-    return {
-        "country_code": code,
-        "week_start": week,
-        "results": [
+    rows = d.top_artist_rows.get((code, week))
+    if rows is None:
+        rows = d.top_artist_rows[code, week] = tuple(
             {
                 "rank": i + 1,
                 "artist_id": a,
@@ -539,8 +554,8 @@ def weekly_top_artists(state: WorldState, args: Mapping[str, Any]) -> dict[str, 
                 "chart_entries": n,
             }
             for i, (a, s, n) in enumerate(top_artists(d, code, week)[:5])
-        ],
-    }
+        )
+    return {"country_code": code, "week_start": week, "results": [dict(r) for r in rows]}
 
 
 # ---------------------------------------------------------------- playlists
@@ -583,22 +598,31 @@ def get_playlist(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
         ids = [
             r["track_id"] for r in state.find("playlist_tracks", playlist_id=user["playlist_id"])
         ]
+        listing, total = _playlist_rows(d, ids)
     else:
         c = get_by_id(d.curated, pid, "playlist")
         head = {"playlist_id": c.playlist_id, "name": c.name, "curator": c.curator, "public": True}
-        ids = list(c.track_ids)
-    rows = [d.tracks[t] for t in ids]
-    total = sum(t.duration_s for t in rows)
+        memo = d.playlist_rows.get(c.playlist_id)
+        if memo is None:
+            memo = d.playlist_rows[c.playlist_id] = _playlist_rows(d, c.track_ids)
+        listing, total = memo
     return {
         **head,
-        "track_count": len(rows),
+        "track_count": len(listing),
         "total_duration_s": total,
         "total_duration_min": round(total / 60, 1),
-        "tracks": [
-            {"position": i + 1, **_track_summary(d, t), "duration_s": t.duration_s}
-            for i, t in enumerate(rows)
-        ],
+        "tracks": [dict(r) for r in listing],
     }
+
+
+def _playlist_rows(d: MusicData, ids: Sequence[str]) -> tuple[tuple[dict[str, Any], ...], int]:
+    """get_playlist's track rows for the tracks ``ids``, and their total seconds."""
+    rows = [d.tracks[t] for t in ids]
+    listing = tuple(
+        {"position": i + 1, **_track_summary(d, t), "duration_s": t.duration_s}
+        for i, t in enumerate(rows)
+    )
+    return listing, sum(t.duration_s for t in rows)
 
 
 @DOMAIN.api("playlists", "create_playlist")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -23,6 +24,7 @@ from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
     SearchIndex,
+    compact_date,
     day,
     domain_data,
     find,
@@ -31,6 +33,7 @@ from steptool_env.world.helpers import (
     paginate,
     require_text,
     upcoming_date,
+    warm,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -275,6 +278,13 @@ class NewsData:
     podcast_index: SearchIndex[Podcast]
     channel_index: SearchIndex[Channel]
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def schedules(self) -> dict[tuple[str, dt.date], tuple[dict[str, Any], ...]]:
+        """(channel id, date) → channel_schedule's programme rows (filled on use; shared:
+        callers copy them)."""
+        return {}
+
 
 # ---------------------------------------------------------------- build
 def _company(rng: StableRng) -> str:
@@ -508,7 +518,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> NewsData:
     for a in ordered:
         by_country[a.country_code].append(a)
         by_source[a.source_id].append(a)
-    return NewsData(
+    data = NewsData(
         sources={s.source_id: s for s in sources},
         articles={a.article_id: a for a in ordered},
         podcasts=podcasts,
@@ -520,6 +530,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> NewsData:
         podcast_index=SearchIndex(podcasts.values(), lambda p: f"{p.title} {p.host}"),
         channel_index=SearchIndex(channels.values(), _NAME),
     )
+    return warm(data)
 
 
 def ndata(state_or_world: WorldState | World) -> NewsData:
@@ -694,8 +705,13 @@ def programme_id(channel_id: str, date: dt.date, slot: int) -> str:
 
 
 def _end(p: Programme) -> str:
-    hh, mm = (int(x) for x in p.start.split(":"))
-    total = (hh * 60 + mm + p.minutes) % 1440
+    return _end_clock(p.start, p.minutes)
+
+
+@lru_cache(maxsize=4096)
+def _end_clock(start: str, minutes: int) -> str:
+    hh, mm = (int(x) for x in start.split(":"))
+    total = (hh * 60 + mm + minutes) % 1440
     return hhmm(total)
 
 
@@ -704,11 +720,13 @@ def _parse_programme(d: NewsData, value: Any) -> tuple[Channel, dt.date, int, Pr
     if len(parts) != 3 or parts[0] not in d.channels:
         raise ApiInputError(f"no programme with id {value!r}")
     ch = d.channels[parts[0]]
+    date = compact_date(parts[1])
     try:
-        date = dt.datetime.strptime(parts[1], "%Y%m%d").date()
         slot = int(parts[2])
     except ValueError:
         raise ApiInputError(f"no programme with id {value!r}") from None
+    if date is None:
+        raise ApiInputError(f"no programme with id {value!r}")
     if not 0 <= (date - TODAY).days < SCHEDULE_DAYS:
         raise ApiInputError(f"programme {value!r} is outside the published listings")
     listing = ch.week[date.weekday()]
@@ -740,11 +758,9 @@ def channel_schedule(state: WorldState, args: Mapping[str, Any]) -> dict[str, An
     d = ndata(state)
     ch = get_by_id(d.channels, args["channel_id"], "channel")
     date = upcoming_date(args["date"], SCHEDULE_DAYS, "listings are available")
-    return {
-        "channel_id": ch.channel_id,
-        "channel": ch.name,
-        "date": date.isoformat(),
-        "programmes": [
+    rows = d.schedules.get((ch.channel_id, date))
+    if rows is None:
+        rows = tuple(
             {
                 "programme_id": programme_id(ch.channel_id, date, i),
                 "start": p.start,
@@ -752,7 +768,13 @@ def channel_schedule(state: WorldState, args: Mapping[str, Any]) -> dict[str, An
                 "title": p.title,
             }
             for i, p in enumerate(ch.week[date.weekday()], start=1)
-        ],
+        )
+        d.schedules[ch.channel_id, date] = rows
+    return {
+        "channel_id": ch.channel_id,
+        "channel": ch.name,
+        "date": date.isoformat(),
+        "programmes": [dict(r) for r in rows],
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
@@ -22,15 +22,17 @@ from steptool_env.world.generation import all_results, chosen_fact, fmt, retryin
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
     day,
     domain_data,
     get_by_id,
-    keyword_search,
+    keyword_find,
     money,
     norm,
     paginate,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -177,6 +179,34 @@ class ShopData:
     coupons_by_target: Mapping[str, tuple[Coupon, ...]]
     """Normalised brand or category name → its coupons."""
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def product_index(self) -> SearchIndex[Product]:
+        return SearchIndex.of_rows(self.product_keys, name=lambda p: p.name)
+
+    @cached_property
+    def series(self) -> dict[str, tuple[float, ...]]:
+        """Product id → :func:`price_series` (filled on use)."""
+        return {}
+
+    @cached_property
+    def price_views(self) -> dict[tuple[str, str, int], dict[str, Any]]:
+        """(API, product id, days) → the price tracker's response (filled on use; shared:
+        callers copy it)."""
+        return {}
+
+    @cached_property
+    def sorted_reviews(self) -> dict[tuple[str, str], tuple[dict[str, Any], ...]]:
+        """(product id, sort) → its reviews in that order (filled on use; shared: callers
+        copy them)."""
+        return {}
+
+    @cached_property
+    def coupon_lists(self) -> dict[tuple[tuple[str, ...], bool], tuple[Coupon, ...]]:
+        """(normalised brand/category keys, include expired) → search_coupons' matches in
+        order (filled on use, bounded)."""
+        return {}
+
 
 @DOMAIN.builder
 def build(rng: StableRng, world: Mapping[str, Any]) -> ShopData:
@@ -233,7 +263,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> ShopData:
     for c in coupons:
         by_target.setdefault(norm(c.target), []).append(c)
     ordered = sorted(products, key=lambda p: (-p.rating_count, p.product_id))
-    return ShopData(
+    data = ShopData(
         salt=salt,
         products={p.product_id: p for p in products},
         product_keys=tuple((search_text(p.name), p) for p in ordered),
@@ -241,6 +271,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> ShopData:
         coupons={c.code: c for c in coupons},
         coupons_by_target={k: tuple(v) for k, v in by_target.items()},
     )
+    return warm(data)
 
 
 # ---------------------------------------------------------------- helpers
@@ -303,6 +334,13 @@ def _reviews(salt: int, p: Product) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+def _series(data: ShopData, p: Product) -> tuple[float, ...]:
+    found = data.series.get(p.product_id)
+    if found is None:
+        found = data.series[p.product_id] = price_series(data.salt, p)
+    return found
+
+
 # ---------------------------------------------------------------- product_catalog
 PRODUCT_SORTS = {
     "price_asc": lambda p: (p.price, p.product_id),
@@ -314,7 +352,7 @@ PRODUCT_SORTS = {
 @DOMAIN.api("product_catalog", "search_products")
 def search_products(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "query")
-    found = keyword_search(shop(state).product_keys, q, lambda p: p.name)
+    found = keyword_find(shop(state).product_index, q)
     cat = args.get("category")
     if cat:
         if cat not in CATEGORIES:
@@ -360,7 +398,11 @@ def product_reviews(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any
     sort = args.get("sort", "helpful")
     if sort not in keys:
         raise ApiInputError("sort must be helpful, newest, lowest or highest")
-    found = sorted(_reviews(shop(state).salt, p), key=keys[sort])
+    data = shop(state)
+    found = data.sorted_reviews.get((p.product_id, sort))
+    if found is None:
+        found = tuple(sorted(_reviews(data.salt, p), key=keys[sort]))
+        data.sorted_reviews[p.product_id, sort] = found
     return {"product_id": p.product_id, **paginate(found, args.get("page", 1), 5, dict)}
 
 
@@ -526,15 +568,22 @@ def _coupon_row(c: Coupon) -> dict[str, Any]:
 def search_coupons(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     data = shop(state)
     keys = [norm(str(args[k])) for k in ("brand", "category") if args.get(k)]
-    if keys:
-        found = [c for k in keys for c in data.coupons_by_target.get(k, ())]
-        if not found and not any(k in data.coupons_by_target for k in keys):
-            raise ApiInputError("no such brand or category; check the spelling")
-    else:
-        found = list(data.coupons.values())
-    if not args.get("include_expired", False):
-        found = [c for c in found if c.expires >= TODAY.isoformat()]
-    found.sort(key=lambda c: (-c.percent_off, c.code))
+    expired = bool(args.get("include_expired", False))
+    memo = data.coupon_lists
+    found = memo.get((tuple(keys), expired))
+    if found is None:
+        if keys:
+            found = [c for k in keys for c in data.coupons_by_target.get(k, ())]
+            if not found and not any(k in data.coupons_by_target for k in keys):
+                raise ApiInputError("no such brand or category; check the spelling")
+        else:
+            found = list(data.coupons.values())
+        if not expired:
+            found = [c for c in found if c.expires >= TODAY.isoformat()]
+        found.sort(key=lambda c: (-c.percent_off, c.code))
+        if len(memo) >= 4096:
+            memo.clear()
+        found = memo[tuple(keys), expired] = tuple(found)
     return paginate(found, args.get("page", 1), 10, _coupon_row)
 
 
@@ -558,7 +607,7 @@ def validate_coupon(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any
 @DOMAIN.api("price_tracker", "search_tracked")
 def search_tracked(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "query")
-    found = keyword_search(shop(state).product_keys, q, lambda p: p.name)
+    found = keyword_find(shop(state).product_index, q)
     return paginate(
         found,
         args.get("page", 1),
@@ -578,7 +627,15 @@ def _window(args: Mapping[str, Any], default: int) -> int:
 def product_price_history(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     p = _product(state, args["product_id"])
     days = _window(args, 30)
-    s = price_series(shop(state).salt, p)
+    data = shop(state)
+    view = data.price_views.get(("history", p.product_id, days))
+    if view is None:
+        view = data.price_views["history", p.product_id, days] = _price_history(data, p, days)
+    return {**view, "price_changes": [dict(c) for c in view["price_changes"]]}
+
+
+def _price_history(data: ShopData, p: Product, days: int) -> dict[str, Any]:
+    s = _series(data, p)
     changes = [
         {"date": day(-k), "old_price": s[k + 1], "new_price": s[k]}
         for k in range(days)
@@ -602,7 +659,15 @@ def product_price_history(state: WorldState, args: Mapping[str, Any]) -> dict[st
 def lowest_price(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     p = _product(state, args["product_id"])
     days = _window(args, PRICE_DAYS)
-    s = price_series(shop(state).salt, p)[: days + 1]
+    data = shop(state)
+    view = data.price_views.get(("lowest", p.product_id, days))
+    if view is None:
+        view = data.price_views["lowest", p.product_id, days] = _lowest(data, p, days)
+    return dict(view)
+
+
+def _lowest(data: ShopData, p: Product, days: int) -> dict[str, Any]:
+    s = _series(data, p)[: days + 1]
     low, high = min(s), max(s)
     return {
         "product_id": p.product_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -29,6 +30,7 @@ from steptool_env.world.helpers import (
     hhmm,
     paginate,
     require_text,
+    warm,
 )
 from steptool_env.world.names import person, place, unique, word
 from steptool_env.world.state import World, WorldState
@@ -208,6 +210,17 @@ class SportsData:
     team_index: SearchIndex[Team]
     player_index: SearchIndex[Player]
     tennis_index: SearchIndex[TennisPlayer]
+
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def ranked_scorers(self) -> Mapping[tuple[str, str], tuple[tuple[int, Player], ...]]:
+        """:attr:`scorers` with their ranks (1 first)."""
+        return {k: tuple(enumerate(v, start=1)) for k, v in self.scorers.items()}
+
+    @cached_property
+    def ranked_standings(self) -> Mapping[str, tuple[tuple[int, Standing], ...]]:
+        """:attr:`standings` with their positions (1 first)."""
+        return {k: tuple(enumerate(v, start=1)) for k, v in self.standings.items()}
 
 
 # ---------------------------------------------------------------- build
@@ -480,13 +493,14 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> SportsData:
     taken: set[str] = set()
     foot = _build_football(rng.child("football"), g, taken)
     ten = _build_tennis(rng.child("tennis"), g, taken)
-    return SportsData(
+    data = SportsData(
         **foot,
         **ten,
         team_index=SearchIndex(foot["teams"].values(), _NAME),
         player_index=SearchIndex(foot["players"].values(), _NAME),
         tennis_index=SearchIndex(ten["tennis"].values(), _NAME),
     )
+    return warm(data)
 
 
 def sdata(state_or_world: WorldState | World) -> SportsData:
@@ -635,7 +649,7 @@ def league_standings(state: WorldState, args: Mapping[str, Any]) -> dict[str, An
             "points": s.points,
         }
 
-    rows = list(enumerate(d.standings[lg.league_id], start=1))
+    rows = d.ranked_standings[lg.league_id]
     return {
         "league_id": lg.league_id,
         "league": lg.name,
@@ -684,7 +698,7 @@ def top_scorers(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     d = sdata(state)
     lg = get_by_id(d.leagues, args["league_id"], "league")
     season = _season(args)
-    rows = list(enumerate(d.scorers[(lg.league_id, season)], start=1))
+    rows = d.ranked_scorers[lg.league_id, season]
     return {
         "league_id": lg.league_id,
         "season": season,

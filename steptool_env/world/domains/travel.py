@@ -14,9 +14,9 @@ Prices are in US dollars. Stateful APIs write ``flight_bookings``, ``hotel_booki
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from steptool_env.seeding import StableRng, derive_seed
@@ -27,17 +27,20 @@ from steptool_env.world.generation import all_results, chosen_fact, fmt, retryin
 from steptool_env.world.helpers import (
     TODAY,
     ApiInputError,
+    SearchIndex,
+    compact_date,
     day,
     domain_data,
     get_by_id,
     hhmm,
-    keyword_search,
+    keyword_find,
     money,
     norm,
     paginate,
     parse_date,
     require_text,
     search_text,
+    warm,
 )
 from steptool_env.world.names import person, unique, word
 from steptool_env.world.state import World, WorldState
@@ -173,6 +176,45 @@ class TravelData:
     city_by_name: Mapping[str, str]
     """Normalised city name → city id."""
 
+    # Derived lookups (not fields: no part of the world's content; see helpers.warm).
+    @cached_property
+    def airport_index(self) -> SearchIndex[Airport]:
+        return SearchIndex.of_rows(self.airport_keys, name=lambda a: a.city)
+
+    @cached_property
+    def flight_memo(self) -> dict[tuple[str, str, dt.date], tuple[Flight, ...]]:
+        """(origin, destination, date) → :func:`flights_on` (filled on use, bounded)."""
+        return {}
+
+    @cached_property
+    def hotels_sorted(self) -> Mapping[tuple[str, str], tuple[Hotel, ...]]:
+        """(city id, sort) → the city's hotels in that order (search_hotels)."""
+        return {
+            (cid, sort): tuple(sorted(own, key=key))
+            for cid, own in self.hotels_by_city.items()
+            for sort, key in HOTEL_SORTS.items()
+        }
+
+    @cached_property
+    def hotel_hay(self) -> Mapping[str, str]:
+        """Hotel id → its normalised name between spaces (search_hotels' name filter)."""
+        return {h.hotel_id: f" {norm(h.name)} " for h in self.hotels.values()}
+
+    @cached_property
+    def review_memo(self) -> dict[tuple[str, str], tuple[dict[str, Any], ...]]:
+        """(hotel id, sort) → its reviews in that order (filled on use; shared: callers
+        copy them)."""
+        return {}
+
+    @cached_property
+    def cars_sorted(self) -> Mapping[tuple[str, str], tuple[Car, ...]]:
+        """(city id, sort) → the city's cars in that order (search_cars)."""
+        return {
+            (cid, sort): tuple(sorted(own, key=key))
+            for cid, own in self.cars_by_city.items()
+            for sort, key in CAR_SORTS.items()
+        }
+
 
 def _airport_code(rng: StableRng, name: str, taken: set[str]) -> str:
     up = "".join(ch for ch in name.upper() if ch.isalpha())
@@ -287,7 +329,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> TravelData:
             cars[car.car_id] = car
             fleet.append(car)
         cars_by_city[c.city_id] = tuple(fleet)
-    return TravelData(
+    data = TravelData(
         salt=salt,
         airports=airports,
         airport_keys=tuple(
@@ -302,6 +344,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> TravelData:
         cars_by_city=cars_by_city,
         city_by_name={norm(c.name): c.city_id for c in g.city_list},
     )
+    return warm(data)
 
 
 # ---------------------------------------------------------------- helpers
@@ -391,9 +434,23 @@ def flights_on(
     state_or_world: WorldState | World, o: Airport, d: Airport, date: dt.date
 ) -> tuple[Flight, ...]:
     """Every flight from ``o`` to ``d`` on ``date``, in id order."""
-    t, g = trv(state_or_world), geo(state_or_world)
-    a, b = g.cities[o.city_id], g.cities[d.city_id]
-    return _flights(t.salt, o, d, date, haversine_km(a, b), b.utc_offset - a.utc_offset, t.airlines)
+    t = trv(state_or_world)
+    memo = t.flight_memo
+    key = (o.code, d.code, date)
+    found = memo.get(key)
+    if found is None:
+        g = geo(state_or_world)
+        a, b = g.cities[o.city_id], g.cities[d.city_id]
+        found = _flights(
+            t.salt, o, d, date, haversine_km(a, b), b.utc_offset - a.utc_offset, t.airlines
+        )
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+_MEMO_SIZE = 1 << 14
 
 
 def _airport(state: WorldState, code: Any, name: str) -> Airport:
@@ -413,10 +470,7 @@ def _flight_by_id(state: WorldState, flight_id: Any) -> Flight:
         and parts[2] in t.airports
         and parts[4].isdigit()
     ):
-        try:
-            date = dt.datetime.strptime(parts[3], "%Y%m%d").date()
-        except ValueError:
-            date = None
+        date = compact_date(parts[3])
         if date is not None and 0 <= (date - TODAY).days <= FLIGHT_DAYS:
             found = flights_on(state, t.airports[parts[1]], t.airports[parts[2]], date)
             k = int(parts[4])
@@ -450,7 +504,7 @@ FLIGHT_SORTS = {
 @DOMAIN.api("flight_search", "search_airports")
 def search_airports(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     q = require_text(args, "query")
-    found = keyword_search(trv(state).airport_keys, q, lambda a: a.city)
+    found = keyword_find(trv(state).airport_index, q)
     if q.upper() in trv(state).airports:
         exact = trv(state).airports[q.upper()]
         found = [exact, *(a for a in found if a is not exact)]
@@ -560,7 +614,15 @@ def _hotel_row(h: Hotel) -> dict[str, Any]:
 @DOMAIN.api("hotel_booking", "search_hotels")
 def search_hotels(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     city = resolve_city(state, args["city"])
-    found = list(trv(state).hotels_by_city[city.city_id])
+    t = trv(state)
+    sort = args.get("sort", "recommended")
+    # the city's hotels, already in the requested order when the sort is valid (sorting is
+    # stable, so filtering the sorted list gives what sorting the filtered list would)
+    found = list(
+        t.hotels_sorted[city.city_id, sort]
+        if sort in HOTEL_SORTS
+        else t.hotels_by_city[city.city_id]
+    )
     if args.get("min_stars") is not None:
         found = [h for h in found if h.stars >= _int_in(args["min_stars"], "min_stars", 1, 5)]
     if args.get("max_price") is not None:
@@ -569,12 +631,11 @@ def search_hotels(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
             raise ApiInputError("max_price must be a positive number")
         found = [h for h in found if h.price_per_night <= cap]
     if args.get("name"):
-        q = norm(str(args["name"]))
-        found = [h for h in found if all(f" {w}" in f" {norm(h.name)} " for w in q.split())]
-    sort = args.get("sort", "recommended")
+        words = norm(str(args["name"])).split()
+        hay = t.hotel_hay
+        found = [h for h in found if all(f" {w}" in hay[h.hotel_id] for w in words)]
     if sort not in HOTEL_SORTS:
         raise ApiInputError(f"sort must be one of {', '.join(HOTEL_SORTS)}")
-    found.sort(key=HOTEL_SORTS[sort])
     page = paginate(found, args.get("page", 1), 5, _hotel_row)
     return {"city": city.name, "city_id": city.city_id, "currency": "USD", **page}
 
@@ -626,7 +687,11 @@ def hotel_reviews(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     }
     if sort not in keys:
         raise ApiInputError("sort must be newest, lowest or highest")
-    found = sorted(_reviews(trv(state).salt, h), key=keys[sort], reverse=True)
+    t = trv(state)
+    found = t.review_memo.get((h.hotel_id, sort))
+    if found is None:
+        found = tuple(sorted(_reviews(t.salt, h), key=keys[sort], reverse=True))
+        t.review_memo[h.hotel_id, sort] = found
     return {"hotel_id": h.hotel_id, **paginate(found, args.get("page", 1), 5, dict)}
 
 
@@ -678,11 +743,22 @@ def cancel_booking(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
 
 # ---------------------------------------------------------------- car_rental
 def _car_free(salt: int, car: Car, start: dt.date, days: int) -> bool:
+    return _car_id_free(salt, car.car_id, start, days)
+
+
+@lru_cache(maxsize=1 << 16)
+def _car_id_free(salt: int, car_id: str, start: dt.date, days: int) -> bool:
     for k in range(days):
         d = (start + dt.timedelta(days=k)).isoformat()
-        if derive_seed(salt, "car", car.car_id, d) % 100 < CAR_UNAVAILABLE_PCT:
+        if derive_seed(salt, "car", car_id, d) % 100 < CAR_UNAVAILABLE_PCT:
             return False
     return True
+
+
+CAR_SORTS: dict[str, Callable[[Car], Any]] = {
+    "price": lambda c: (c.price_per_day, c.car_id),
+    "seats": lambda c: (-c.seats, c.price_per_day, c.car_id),
+}
 
 
 def _car_total(car: Car, days: int) -> float:
@@ -697,19 +773,17 @@ def search_cars(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     cls = args.get("car_class")
     if cls and cls not in CAR_CLASSES:
         raise ApiInputError(f"car_class must be one of {', '.join(CAR_CLASSES)}")
-    salt = trv(state).salt
+    t = trv(state)
+    salt = t.salt
+    sort = args.get("sort", "price")
+    if sort not in CAR_SORTS:
+        raise ApiInputError("sort must be price or seats")
+    # the city's cars in the requested order (filtering keeps it)
     found = [
         c
-        for c in trv(state).cars_by_city[city.city_id]
-        if (not cls or c.car_class == cls) and _car_free(salt, c, start, days)
+        for c in t.cars_sorted[city.city_id, sort]
+        if (not cls or c.car_class == cls) and _car_id_free(salt, c.car_id, start, days)
     ]
-    sort = args.get("sort", "price")
-    if sort not in ("price", "seats"):
-        raise ApiInputError("sort must be price or seats")
-    if sort == "price":
-        found.sort(key=lambda c: (c.price_per_day, c.car_id))
-    else:
-        found.sort(key=lambda c: (-c.seats, c.price_per_day, c.car_id))
     page = paginate(
         found,
         args.get("page", 1),

@@ -8,6 +8,7 @@ unseen-tool subset uses it), ``climate_normals``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,8 +125,9 @@ def _daily(seed: int, city_id: str, mean: float, iso: str) -> dict[str, Any]:
 
 def current(data: WeatherData, city: City) -> dict[str, Any]:
     d = daily(data, city, TODAY)
-    r = StableRng(derive_seed(data.seed, city.city_id, "now"))
-    temp = round(d["temp_min_c"] + (d["temp_max_c"] - d["temp_min_c"]) * r.uniform(0.3, 0.9), 1)
+    temp = round(
+        d["temp_min_c"] + (d["temp_max_c"] - d["temp_min_c"]) * _now(data.seed, city.city_id), 1
+    )
     return {
         "city_id": city.city_id,
         "observed_at": f"{TODAY.isoformat()}T14:00",
@@ -136,8 +138,21 @@ def current(data: WeatherData, city: City) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1 << 12)
+def _now(seed: int, city_id: str) -> float:
+    """Where the current temperature lies between today's low and high."""
+    return StableRng(derive_seed(seed, city_id, "now")).uniform(0.3, 0.9)
+
+
 def air(data: WeatherData, city: City) -> dict[str, Any]:
-    r = StableRng(derive_seed(data.seed, city.city_id, "air"))
+    a = _air(data.seed, city.city_id)
+    return {**a, "levels": dict(a["levels"])}
+
+
+@lru_cache(maxsize=1 << 12)
+def _air(seed: int, city_id: str) -> dict[str, Any]:
+    """Callers must not mutate the returned dictionary (it is cached): see :func:`air`."""
+    r = StableRng(derive_seed(seed, city_id, "air"))
     levels = {p: round(r.uniform(2, 80), 1) for p in POLLUTANTS}
     aqi = int(max(levels["pm25"] * 2.1, levels["pm10"] * 1.2, levels["o3"] * 1.1))
     category = (
@@ -257,13 +272,16 @@ def warmest_month(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
 def daylight_hours(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]:
     city = get_by_id(geo(state).cities, args["city_id"], "city")
     date = parse_date(args["date"])
-    import math
+    hours = _daylight(city.lat, date.timetuple().tm_yday)
+    return {"city_id": city.city_id, "date": date.isoformat(), "daylight_hours": hours}
 
-    doy = date.timetuple().tm_yday
+
+@lru_cache(maxsize=1 << 14)
+def _daylight(lat: float, doy: int) -> float:
     decl = 23.44 * math.sin(math.radians(360 / 365 * (doy - 81)))
-    x = -math.tan(math.radians(city.lat)) * math.tan(math.radians(decl))
+    x = -math.tan(math.radians(lat)) * math.tan(math.radians(decl))
     hours = 24.0 if x < -1 else 0.0 if x > 1 else 2 * math.degrees(math.acos(x)) / 15
-    return {"city_id": city.city_id, "date": date.isoformat(), "daylight_hours": round(hours, 2)}
+    return round(hours, 2)
 
 
 # ---------------------------------------------------------------- tasks
