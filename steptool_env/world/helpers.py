@@ -339,10 +339,3 @@ def day(offset: int) -> str:
 
 def money(x: float) -> float:
     return round(x + 0.0, 2)
-
-
-def first(items: Iterable[T], pred: Callable[[T], bool]) -> T | None:
-    for x in items:
-        if pred(x):
-            return x
-    return None

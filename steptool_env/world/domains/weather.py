@@ -414,13 +414,7 @@ def task_month_daylight(rng: StableRng, world: World) -> TaskDraft:
     date = day(rng.randint(1, 200))
     month = MONTHS[int(date[5:7]) - 1]
     mean = _data(world).climate[c.city_id][MONTHS.index(month)]
-    import math
-
-    d = dt.date.fromisoformat(date)
-    doy = d.timetuple().tm_yday
-    decl = 23.44 * math.sin(math.radians(360 / 365 * (doy - 81)))
-    x = -math.tan(math.radians(c.lat)) * math.tan(math.radians(decl))
-    hours = round(24.0 if x < -1 else 0.0 if x > 1 else 2 * math.degrees(math.acos(x)) / 15, 2)
+    hours = _daylight(c.lat, dt.date.fromisoformat(date).timetuple().tm_yday)
     return TaskDraft(
         slots={"city": c.name, "date": date},
         gold=(
