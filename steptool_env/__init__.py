@@ -19,8 +19,7 @@ from steptool_env.errors import (
     TaskError,
     ToolError,
 )
-
-__version__ = "0.1.0"
+from steptool_env.version import __version__
 
 register_envs()
 

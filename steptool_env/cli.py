@@ -80,7 +80,7 @@ def _suite(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from steptool_env import __version__
+    from steptool_env.version import __version__
 
     p = argparse.ArgumentParser(prog="steptool", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"steptool-env {__version__}")

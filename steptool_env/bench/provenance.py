@@ -48,7 +48,7 @@ def config_hash(config: Any) -> str:
 def environment() -> dict[str, str]:
     import gymnasium
 
-    from steptool_env import __version__
+    from steptool_env.version import __version__
 
     return {
         "package_version": __version__,

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
-
 ENV_IDS: dict[str, dict[str, object]] = {
     "StepTool/ToolBench-v0": {"suite": "toolbench"},
 }
 
 
 def register_envs() -> None:
+    """Register every id in :data:`ENV_IDS` (idempotent).
+
+    Without Gymnasium there is nothing to register into: that is the sandbox server's
+    image, which carries only the standard-library layers (tools, world, sandbox).
+    """
+    try:
+        import gymnasium as gym
+    except ModuleNotFoundError:
+        return
     for env_id, kwargs in ENV_IDS.items():
         if env_id not in gym.registry:
             gym.register(

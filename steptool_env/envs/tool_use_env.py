@@ -29,6 +29,8 @@ step — and agents keep the history themselves or read ``env.unwrapped.messages
 ``is_solved``      IsSolved (1, 0.5 or 0) on the final step, else 0.0
 ``final``          True on the step that called Finish
 ``api_failure``    True when the status is an API-side failure (5-12): not the agent's fault
+``fault``          the injected fault of this step ("" when none): ``timeout``,
+                   ``rate_limit``, ``server_error`` or ``slow`` (see ``faults=``)
 ``reward_mode``    the reward mode in use
 ``task_id``        the task of this episode
 =================  =====================================================================
@@ -47,7 +49,8 @@ from steptool_env.envs.parsing import ParseFailure, get_parser
 from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
 from steptool_env.errors import ConfigError, TaskError
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
-from steptool_env.sandbox import Backend, InProcessBackend
+from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
+from steptool_env.sandbox.backend import DEFAULT_CALL_TIMEOUT_S
 from steptool_env.tools.catalogue import FINISH, FINISH_SCHEMA
 from steptool_env.tools.spec import ApiSpec
 from steptool_env.tools.status import API_FAILURES, Status
@@ -74,7 +77,12 @@ class ToolUseEnv(gym.Env[str, str]):
         max_observation_chars: tool responses are cut to this many characters.
         max_action_chars: actions are cut to this many characters in the transcript.
         observation_mode: ``last`` (newest text) or ``full`` (whole transcript).
-        backend: ``inprocess`` or a :class:`~steptool_env.sandbox.Backend` instance.
+        backend: ``inprocess`` (default), ``http`` (a local server process), ``docker`` (a
+            sandbox container) or a :class:`~steptool_env.sandbox.Backend` instance.
+        backend_options: settings of a named backend, e.g. ``{"call_timeout_s": 5}``; for
+            ``docker`` also the fields of :class:`~steptool_env.sandbox.container.DockerOptions`.
+        faults: injected API failures: a :class:`~steptool_env.sandbox.FaultConfig` or a
+            mapping of its fields (``{"timeout": 0.05, "rate_limit": 0.05, "seed": 1}``).
         suite: name of the suite content folder (``toolbench``).
     """
 
@@ -91,6 +99,8 @@ class ToolUseEnv(gym.Env[str, str]):
         max_action_chars: int = 8192,
         observation_mode: str = "last",
         backend: str | Backend = "inprocess",
+        backend_options: Mapping[str, Any] | None = None,
+        faults: FaultConfig | Mapping[str, Any] | None = None,
         suite: str = "toolbench",
         render_mode: str | None = None,
     ) -> None:
@@ -113,7 +123,17 @@ class ToolUseEnv(gym.Env[str, str]):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError("render_mode", render_mode, choices=self.metadata["render_modes"])
         self.render_mode = render_mode
-        self.backend = _make_backend(backend, self.suite)
+        fault_config = FaultConfig.coerce(faults)
+        self.faults = fault_config if fault_config is not None and fault_config.active else None
+        self.backend = make_backend(backend, self.suite, backend_options)
+        self._injector = (
+            FaultInjector(
+                self.faults, getattr(self.backend, "call_timeout_s", DEFAULT_CALL_TIMEOUT_S)
+            )
+            if self.faults is not None
+            else None
+        )
+        self._episode_key: tuple[int | None, int] = (None, -1)
 
         limit = MAX_OBSERVATION_LENGTH if observation_mode == "last" else MAX_TRANSCRIPT_LENGTH
         self.observation_space = spaces.Text(limit, min_length=1, charset=PRINTABLE)
@@ -166,6 +186,10 @@ class ToolUseEnv(gym.Env[str, str]):
         self.task = task
         prompt, self._offered = self._prompt(task)
         self.backend.reset()
+        seed_key, count = self._episode_key
+        self._episode_key = (seed, 0) if seed is not None else (seed_key, count + 1)
+        if self._injector is not None:
+            self._injector.start_episode(*self._episode_key, task.task_id)
         idx = self._gold_cache.get(task.task_id)
         if idx is None:
             idx = self._gold_cache[task.task_id] = gold_index(task, self._function_of)
@@ -203,7 +227,7 @@ class ToolUseEnv(gym.Env[str, str]):
                 "not_text", f"the action must be a string, got {type(action).__name__}"
             )
         )
-        function, error, api_ok = "", "", False
+        function, error, api_ok, fault_kind = "", "", False, ""
         new_nodes: tuple[int, ...] = ()
         final, is_solved = False, 0.0
         call_id = f"call_{self._t}"
@@ -233,7 +257,17 @@ class ToolUseEnv(gym.Env[str, str]):
                         status, error = Status.BAD_INPUT, "invalid_arguments"
                         body = {"error": f"Invalid arguments for {function}: {exc}", "response": ""}
                     else:
-                        result = self.backend.call(api.tool_name, api.api_name, args)
+                        fault = self._injector.draw() if self._injector is not None else None
+                        if fault is None:
+                            result = self.backend.call(api.tool_name, api.api_name, args)
+                        elif fault.delay_s:
+                            fault_kind = fault.kind
+                            result = self.backend.call(
+                                api.tool_name, api.api_name, args, delay_s=fault.delay_s
+                            )
+                        else:
+                            fault_kind = fault.kind
+                            result = ToolResult(fault.status, None, fault.message)
                         status = result.status
                         if result.ok:
                             new_nodes = self._tracker.observe(function, args)
@@ -260,6 +294,7 @@ class ToolUseEnv(gym.Env[str, str]):
             "is_solved": is_solved,
             "final": final,
             "api_failure": status in API_FAILURES,
+            "fault": fault_kind,
             "reward_mode": self.reward_mode,
             "task_id": task.task_id,
         }
@@ -384,13 +419,3 @@ def _positive_int(field: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(field, value, f"must be an integer >= {minimum}")
     return value
-
-
-def _make_backend(backend: str | Backend, suite: Suite) -> Backend:
-    if isinstance(backend, str):
-        if backend == "inprocess":
-            return InProcessBackend(suite)
-        raise ConfigError("backend", backend, choices=("inprocess",))
-    if isinstance(backend, Backend):
-        return backend
-    raise ConfigError("backend", backend, "must be a backend name or a Backend instance")

@@ -6,20 +6,31 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from steptool_env.errors import SandboxError, ToolError
-from steptool_env.sandbox.backend import ToolResult
-from steptool_env.tools.status import Status
-from steptool_env.world.helpers import ApiInputError
+from steptool_env.errors import SandboxError
+from steptool_env.sandbox.backend import (
+    DEFAULT_CALL_TIMEOUT_S,
+    ToolResult,
+    execute,
+    timeout_result,
+    validate_timeout,
+)
 from steptool_env.world.suite import Suite
 
 
 class InProcessBackend:
-    """Runs the suite's API implementations in-process (the default, and the fastest)."""
+    """Runs the suite's API implementations in-process (the default, and the fastest).
+
+    Args:
+        suite: the suite whose world the APIs run on.
+        call_timeout_s: simulated slow responses at or beyond this delay answer status 5
+            (TIMEOUT) after it, exactly as the remote backends do.
+    """
 
     name = "inprocess"
 
-    def __init__(self, suite: Suite) -> None:
+    def __init__(self, suite: Suite, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
         self.suite = suite
+        self.call_timeout_s = validate_timeout(call_timeout_s)
         self._table = suite.implementations
         self._state = suite.new_state()
         self._closed = False
@@ -29,20 +40,17 @@ class InProcessBackend:
             raise SandboxError("backend is closed")
         self._state = self.suite.new_state()
 
-    def call(self, tool: str, api: str, arguments: Mapping[str, Any]) -> ToolResult:
+    def call(
+        self, tool: str, api: str, arguments: Mapping[str, Any], *, delay_s: float = 0.0
+    ) -> ToolResult:
         if self._closed:
             raise SandboxError("backend is closed")
-        fn = self._table.get((tool, api))
-        if fn is None:
-            return ToolResult(Status.NO_SUCH_FUNCTION, None, f"no API {api!r} in tool {tool!r}")
-        start = time.perf_counter()
-        try:
-            response = fn(self._state, arguments)
-        except ApiInputError as exc:
-            return ToolResult(exc.status, None, str(exc), time.perf_counter() - start)
-        except Exception as exc:  # an implementation bug is infrastructure, not the agent's
-            raise ToolError(f"API {tool}.{api} failed on {dict(arguments)!r}: {exc!r}") from exc
-        return ToolResult(Status.OK, response, "", time.perf_counter() - start)
+        if delay_s > 0:
+            if delay_s >= self.call_timeout_s:
+                time.sleep(self.call_timeout_s)
+                return timeout_result(self.call_timeout_s)
+            time.sleep(delay_s)
+        return execute(self._table, self._state, tool, api, arguments)
 
     def records(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
         return self._state.records

@@ -21,6 +21,7 @@ INFO_KEYS = {
     "is_solved",
     "final",
     "api_failure",
+    "fault",
     "reward_mode",
     "task_id",
 }

@@ -1,0 +1,338 @@
+"""The client side of the API-mock server: :class:`RemoteBackend` and the server handles.
+
+A :class:`ServerHandle` is one running server (a local process or a container) with one
+keep-alive httpx connection pool that every env leased to it shares. A
+:class:`RemoteBackend` is one env's session on it. Each backend keeps a journal of the
+calls its episode ran; if the server dies mid-episode, the handle restarts it and the
+backend replays the journal into a new session, so the episode goes on with exactly the
+state it had (the APIs are deterministic). If that fails too, the call raises
+:class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
+infrastructure error -- never as a plain 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from steptool_env.errors import SandboxError, ToolError, require
+from steptool_env.sandbox.backend import (
+    DEFAULT_CALL_TIMEOUT_S,
+    ToolResult,
+    timeout_result,
+    validate_timeout,
+)
+from steptool_env.sandbox.server import PROTOCOL, code_digest
+from steptool_env.tools.status import Status
+
+if TYPE_CHECKING:
+    import httpx
+
+_GRACE_S = 1.0
+"""How much longer than ``call_timeout_s`` the client waits for the server's own answer."""
+_JSON = {"content-type": "application/json"}
+_STATUSES = {int(s): s for s in Status}
+
+
+class ServerHandle(ABC):
+    """One running API-mock server, shared by the backends leased to it."""
+
+    kind = "server"
+
+    def __init__(self, suite: str, startup_timeout_s: float) -> None:
+        self.suite = suite
+        self.startup_timeout_s = startup_timeout_s
+        self.generation = 0
+        """Bumped at every (re)start: sessions of an older generation are gone."""
+        self._lock = threading.RLock()
+        self._client: httpx.Client | None = None
+        self._transport: httpx.HTTPTransport | None = None
+        self._base = ""
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
+        """Start the server; return its base URL and a transport that reaches it."""
+
+    @abstractmethod
+    def _terminate(self) -> None:
+        """Stop the server and free what it held (idempotent)."""
+
+    @abstractmethod
+    def alive(self) -> bool:
+        """Whether the server process or container is still running."""
+
+    def describe(self) -> str:
+        return f"{self.kind} server at {self._base or '(not started)'}"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        with self._lock:
+            httpx = require("httpx", "docker")
+            self._base, self._transport = self._launch()
+            self._client = httpx.Client(
+                transport=self._transport, base_url=self._base, timeout=self.startup_timeout_s
+            )
+            try:
+                self._wait_healthy()
+            except BaseException:
+                self.stop()
+                raise
+            self.generation += 1
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+                self._transport = None
+            self._terminate()
+
+    def restart(self, seen_generation: int) -> None:
+        """Restart unless another backend already did since ``seen_generation``."""
+        with self._lock:
+            if self.generation != seen_generation and self._client is not None and self.alive():
+                return
+            self.stop()
+            self.start()
+
+    def _wait_healthy(self) -> None:
+        httpx = require("httpx", "docker")
+        deadline = time.monotonic() + self.startup_timeout_s
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise SandboxError(f"the {self.describe()} exited while starting{self._logs()}")
+            try:
+                health = self.request("GET", "/health", timeout=1.0)
+            except (httpx.TransportError, SandboxError) as exc:
+                last = exc
+                time.sleep(0.005)
+                continue
+            self._check_health(health)
+            return
+        raise SandboxError(
+            f"the {self.describe()} did not become healthy within "
+            f"{self.startup_timeout_s:g} s (last error: {last!r}){self._logs()}"
+        )
+
+    def _check_health(self, health: Mapping[str, Any]) -> None:
+        from steptool_env.version import __version__
+
+        want = {
+            "status": "ok",
+            "protocol": PROTOCOL,
+            "version": __version__,
+            "suite": self.suite,
+            "code": code_digest(self.suite),
+        }
+        wrong = {k: health.get(k) for k, v in want.items() if health.get(k) != v}
+        if wrong:
+            raise SandboxError(
+                f"the {self.describe()} serves another world than this process "
+                f"(differs in {sorted(wrong)}: {wrong}); rebuild the sandbox image with "
+                "`steptool sandbox build`"
+            )
+
+    def _logs(self) -> str:
+        return ""
+
+    # ------------------------------------------------------------------ requests
+    def request(
+        self, method: str, path: str, body: Any = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """One JSON request on the shared keep-alive pool; protocol errors raise."""
+        httpx = require("httpx", "docker")
+        transport = self._transport
+        if transport is None:
+            raise SandboxError(f"the {self.describe()} is stopped")
+        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        t = self.startup_timeout_s if timeout is None else timeout
+        request = httpx.Request(
+            method,
+            self._base + path,
+            content=content,
+            headers=_JSON,
+            extensions={"timeout": {"connect": t, "read": t, "write": t, "pool": t}},
+        )
+        response = transport.handle_request(request)
+        try:
+            raw = response.read()
+        finally:
+            response.close()
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SandboxError(
+                f"malformed response from the {self.describe()} to {method} {path}: HTTP "
+                f"{response.status_code}, not JSON: {raw[:200]!r}"
+            ) from None
+        if not isinstance(data, dict):
+            raise SandboxError(
+                f"malformed response from the {self.describe()} to {method} {path}: "
+                f"expected a JSON object, got {raw[:200]!r}"
+            )
+        if response.status_code == 500:
+            raise ToolError(str(data.get("error", data)))
+        if response.status_code == 404:
+            raise _SessionGone(str(data.get("error", "")))
+        if response.status_code != 200:
+            raise SandboxError(
+                f"the {self.describe()} refused {method} {path}: HTTP "
+                f"{response.status_code}: {data.get('error', data)}"
+            )
+        return data
+
+    def stats(self) -> dict[str, Any]:
+        """The server's counters (``GET /stats``)."""
+        return self.request("GET", "/stats")
+
+
+class _SessionGone(SandboxError):
+    """The server does not know the session: it restarted, or the session was closed."""
+
+
+class RemoteBackend:
+    """One env's session on a :class:`ServerHandle` (``backend="http"`` or ``"docker"``).
+
+    Args:
+        server: the running server.
+        call_timeout_s: a call not answered within this many seconds answers status 5
+            (TIMEOUT); the env stays usable.
+        release: called once on :meth:`close` (gives the lease back to its pool).
+    """
+
+    def __init__(
+        self,
+        server: ServerHandle,
+        call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
+        release: Callable[[], None] | None = None,
+    ) -> None:
+        self.server = server
+        self.name = server.kind
+        self.call_timeout_s = validate_timeout(call_timeout_s)
+        self._release = release
+        self._session: str | None = None
+        self._generation = -1
+        self._journal: list[dict[str, Any]] = []
+        self._closed = False
+        self.recoveries = 0
+        """How many times this backend rebuilt its session on a restarted server."""
+
+    # ------------------------------------------------------------------ Backend
+    def reset(self) -> None:
+        self._check_open()
+        self._journal = []
+        if self._session is not None and self._generation == self.server.generation:
+            try:
+                self._guarded(lambda: self.server.request("POST", self._path("reset")))
+                return
+            except SandboxError:
+                pass  # recovered below with a new session
+        self._recover(replay=False)
+
+    def call(
+        self, tool: str, api: str, arguments: Mapping[str, Any], *, delay_s: float = 0.0
+    ) -> ToolResult:
+        self._check_open()
+        if self._session is None:
+            self.reset()
+        body: dict[str, Any] = {"tool": tool, "api": api, "arguments": dict(arguments)}
+        if delay_s > 0:
+            body["delay_s"] = float(delay_s)
+            body["timeout_s"] = self.call_timeout_s
+        start = time.perf_counter()
+        data = self._call_once(body)
+        if data is None:
+            return timeout_result(self.call_timeout_s)
+        result = self._result(data, time.perf_counter() - start)
+        if "delay_s" in body:
+            del body["delay_s"], body["timeout_s"]
+        if result.status is not Status.TIMEOUT:
+            self._journal.append(body)
+        return result
+
+    def records(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        self._check_open()
+        if self._session is None:
+            return {}
+        data = self._guarded(lambda: self.server.request("GET", self._path("records")))
+        records = data.get("records")
+        if not isinstance(records, dict):
+            raise SandboxError(f"malformed records from the {self.server.describe()}: {data!r}")
+        return records
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is not None and self._generation == self.server.generation:
+            # The server may already be gone; closing must not fail.
+            with contextlib.suppress(Exception):
+                self.server.request("DELETE", f"/sessions/{self._session}", timeout=2.0)
+        self._session = None
+        if self._release is not None:
+            self._release()
+
+    # ------------------------------------------------------------------ internals
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SandboxError("backend is closed")
+
+    def _path(self, action: str) -> str:
+        return f"/sessions/{self._session}/{action}"
+
+    def _call_once(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The call's reply, or ``None`` when it timed out; recovers a dead server once."""
+        httpx = require("httpx", "docker")
+        timeout = self.call_timeout_s + (_GRACE_S if "delay_s" in body else 0.0)
+        try:
+            return self.server.request("POST", self._path("call"), body, timeout=timeout)
+        except httpx.TimeoutException:
+            if self.server.alive():
+                return None  # hung past the timeout: status 5, the env goes on
+            self._recover(replay=True)
+        except (httpx.TransportError, _SessionGone):
+            self._recover(replay=True)
+        return self._guarded(
+            lambda: self.server.request("POST", self._path("call"), body, timeout=timeout)
+        )
+
+    def _guarded(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        httpx = require("httpx", "docker")
+        try:
+            return fn()
+        except (httpx.TransportError, _SessionGone) as exc:
+            raise SandboxError(f"lost the {self.server.describe()}: {exc!r}") from exc
+
+    def _recover(self, replay: bool) -> None:
+        """A new session (restarting a dead server first), replaying this episode's calls."""
+        httpx = require("httpx", "docker")
+        try:
+            if self._session is not None and not self.server.alive():
+                self.server.restart(self._generation)
+                self.recoveries += 1
+            self._generation = self.server.generation
+            self._session = str(self.server.request("POST", "/sessions")["session"])
+            if replay:
+                for body in self._journal:
+                    self.server.request("POST", self._path("call"), body)
+        except (httpx.TransportError, _SessionGone) as exc:
+            self._session = None
+            raise SandboxError(
+                f"the {self.server.describe()} failed and could not be recovered: {exc!r}"
+            ) from exc
+
+    def _result(self, data: Mapping[str, Any], duration: float) -> ToolResult:
+        status = _STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        error = data.get("error", "")
+        if status is None or not isinstance(error, str) or "response" not in data:
+            raise SandboxError(
+                f"malformed call result from the {self.server.describe()}: {data!r:.300}"
+            )
+        return ToolResult(status, data["response"], error, duration)
