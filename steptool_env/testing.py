@@ -2,7 +2,8 @@
 
 - :class:`ScriptedAgent` replays fixed action texts;
 - :class:`FlakyBackend` wraps a backend and raises :class:`SandboxError` on chosen calls,
-  to test how infrastructure failures are recorded.
+  to test how infrastructure failures are recorded;
+- :func:`transcript` records everything an episode emits, to compare backends (parity).
 """
 
 from __future__ import annotations
@@ -49,14 +50,37 @@ class FlakyBackend:
     def reset(self) -> None:
         self.inner.reset()
 
-    def call(self, tool: str, api: str, arguments: Mapping[str, Any]) -> ToolResult:
+    def call(
+        self, tool: str, api: str, arguments: Mapping[str, Any], *, delay_s: float = 0.0
+    ) -> ToolResult:
         self.calls += 1
         if self.fail(self.calls):
             raise SandboxError(f"injected infrastructure failure on call {self.calls}")
-        return self.inner.call(tool, api, arguments)
+        return self.inner.call(tool, api, arguments, delay_s=delay_s)
 
     def records(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
         return self.inner.records()
 
     def close(self) -> None:
         self.inner.close()
+
+
+def transcript(
+    env: Any, agent: Any, seed: int, options: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Everything one episode emits: ``(obs, info)`` of the reset, then
+    ``(obs, reward, terminated, truncated, info)`` per step, with ``agent`` acting.
+
+    Two backends are at parity when they give equal transcripts for the same seeds.
+    """
+    base = env.unwrapped
+    obs, info = env.reset(seed=seed, options=options)
+    out: list[tuple[Any, ...]] = [(obs, info)]
+    done, step = False, 0
+    while not done:
+        view = TurnView(0, base, obs, step, seed, info)
+        action = agent.act([view])[0]
+        obs, reward, terminated, truncated, info = env.step(action)
+        out.append((obs, float(reward), terminated, truncated, info))
+        done, step = terminated or truncated, step + 1
+    return out

@@ -176,7 +176,8 @@ class ContainerServer(ServerHandle):
             self.container.reload()
         except docker.errors.DockerException:
             return False
-        return bool(self.container.status == "running")
+        # A paused container is frozen, not dead: its calls time out (status 5).
+        return self.container.status in ("running", "paused")
 
     def describe(self) -> str:
         name = self.container.name if self.container is not None else "(not started)"

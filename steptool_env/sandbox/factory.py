@@ -20,7 +20,7 @@ def backend_option_names(name: str) -> tuple[str, ...]:
 
     common = ("call_timeout_s",)
     if name == "http":
-        return (*common, "startup_timeout_s")
+        return (*common, "startup_timeout_s", "url")
     if name == "docker":
         return (*common, *(f.name for f in fields(DockerOptions)))
     return common
@@ -58,6 +58,14 @@ def make_backend(
         from steptool_env.sandbox.process import LocalServer
 
         startup = validate_timeout(options.get("startup_timeout_s", 30.0), "startup_timeout_s")
+        url = options.get("url")
+        if url is not None:
+            from steptool_env.sandbox.remote import ExternalServer
+
+            if not isinstance(url, str) or not url.startswith(("http://", "unix:")):
+                raise ConfigError("url", url, 'must be "http://HOST:PORT" or "unix:/path"')
+            pool = shared_pool(("url", suite.name, url), lambda: ExternalServer(url, suite.name))
+            return pool.lease(timeout)
         pool = shared_pool(("http", suite.name, startup), lambda: LocalServer(suite.name, startup))
         return pool.lease(timeout)
     from steptool_env.sandbox.container import ContainerServer, DockerOptions

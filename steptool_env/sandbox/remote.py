@@ -110,7 +110,7 @@ class ServerHandle(ABC):
                 raise SandboxError(f"the {self.describe()} exited while starting{self._logs()}")
             try:
                 health = self.request("GET", "/health", timeout=1.0)
-            except (httpx.TransportError, SandboxError) as exc:
+            except httpx.TransportError as exc:  # not listening yet
                 last = exc
                 time.sleep(0.005)
                 continue
@@ -261,7 +261,11 @@ class RemoteBackend:
         self._check_open()
         if self._session is None:
             return {}
-        data = self._guarded(lambda: self.server.request("GET", self._path("records")))
+        httpx = require("httpx", "docker")
+        try:
+            data = self._recovering(lambda: self.server.request("GET", self._path("records")))
+        except httpx.TimeoutException as exc:
+            raise SandboxError(f"the {self.server.describe()} did not send the records") from exc
         records = data.get("records")
         if not isinstance(records, dict):
             raise SandboxError(f"malformed records from the {self.server.describe()}: {data!r}")
@@ -288,20 +292,28 @@ class RemoteBackend:
         return f"/sessions/{self._session}/{action}"
 
     def _call_once(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        """The call's reply, or ``None`` when it timed out; recovers a dead server once."""
+        """The call's reply, or ``None`` when it hung past the timeout."""
         httpx = require("httpx", "docker")
         timeout = self.call_timeout_s + (_GRACE_S if "delay_s" in body else 0.0)
         try:
-            return self.server.request("POST", self._path("call"), body, timeout=timeout)
+            return self._recovering(
+                lambda: self.server.request("POST", self._path("call"), body, timeout=timeout)
+            )
+        except httpx.TimeoutException:
+            return None  # the server is alive but did not answer: status 5, the env goes on
+
+    def _recovering(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``fn()``; if the server died or lost the session, recover once and retry."""
+        httpx = require("httpx", "docker")
+        try:
+            return fn()
         except httpx.TimeoutException:
             if self.server.alive():
-                return None  # hung past the timeout: status 5, the env goes on
+                raise
             self._recover(replay=True)
         except (httpx.TransportError, _SessionGone):
             self._recover(replay=True)
-        return self._guarded(
-            lambda: self.server.request("POST", self._path("call"), body, timeout=timeout)
-        )
+        return self._guarded(fn)
 
     def _guarded(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         httpx = require("httpx", "docker")
@@ -336,3 +348,31 @@ class RemoteBackend:
                 f"malformed call result from the {self.server.describe()}: {data!r:.300}"
             )
         return ToolResult(status, data["response"], error, duration)
+
+
+class ExternalServer(ServerHandle):
+    """A server this process did not start (``steptool sandbox serve``): attach, never restart.
+
+    ``url`` is ``http://127.0.0.1:PORT`` or ``unix:/path/to/socket``.
+    """
+
+    kind = "http"
+
+    def __init__(self, url: str, suite: str = "toolbench", startup_timeout_s: float = 10.0) -> None:
+        super().__init__(suite, startup_timeout_s)
+        self.url = url
+
+    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
+        httpx = require("httpx", "docker")
+        if self.url.startswith("unix:"):
+            return "http://sandbox", httpx.HTTPTransport(uds=self.url[5:], retries=0)
+        return self.url.rstrip("/"), httpx.HTTPTransport(retries=0)
+
+    def _terminate(self) -> None:
+        pass
+
+    def alive(self) -> bool:
+        return self._transport is not None
+
+    def describe(self) -> str:
+        return f"sandbox server at {self.url}"

@@ -37,7 +37,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -281,7 +280,7 @@ class _HttpProtocol(asyncio.Protocol):
 
     def _process(self) -> None:
         while not self.busy and not self.done:
-            end = self.buf.find(b"\r\n\r\n")
+            end = self.buf.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
             if end < 0:
                 if len(self.buf) > MAX_HEAD_BYTES:
                     self._send(431, {"error": "request head too large"}, False)
@@ -386,11 +385,18 @@ def _loopback(host: str) -> str:
 
 def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     """Stop when stdin reaches end of file: the parent process has exited (even by kill -9)."""
-    try:
-        while sys.stdin.buffer.read(4096):
-            pass
-    finally:
-        loop.call_soon_threadsafe(stop.set)
+    fd = sys.stdin.fileno()
+
+    def on_readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            stop.set()
+
+    loop.add_reader(fd, on_readable)
 
 
 def _check(path: str) -> int:
@@ -441,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         if args.watch_stdin:
-            threading.Thread(target=_watch_stdin, args=(loop, stop), daemon=True).start()
+            _watch_stdin(loop, stop)
 
         def ready(url: str) -> None:
             if args.unix:
