@@ -96,7 +96,7 @@ def test_a_slow_response_past_the_timeout_waits_and_answers_status_5() -> None:
     obs, info = env.reset(seed=0)
     action = make_agent("oracle").act([TurnView(0, env.unwrapped, obs, 0, 0, info)])[0]
     start = time.perf_counter()
-    obs, reward, term, trunc, info = env.step(action)
+    obs, _reward, _term, _trunc, info = env.step(action)
     waited = time.perf_counter() - start
     assert info["status"] == Status.TIMEOUT and info["fault"] == "slow"
     assert "0.2 s" in obs

@@ -166,10 +166,10 @@ def test_an_unrecoverable_crash_raises_and_the_env_stays_usable(
 
     crash(server)
     monkeypatch.setattr(server, "start", broken_start)
-    with pytest.raises(SandboxError, match="could not be recovered|no more containers"):
+    with pytest.raises(SandboxError, match=r"could not be recovered|no more containers"):
         env.step(actions[0])
     monkeypatch.undo()
-    obs, info = env.reset(seed=0, options={"task_id": task.task_id})
+    _obs, _info = env.reset(seed=0, options={"task_id": task.task_id})
     assert env.step(actions[0])[-1]["status"] == Status.OK
     env.close()
 
@@ -184,7 +184,7 @@ def test_a_call_that_hangs_past_the_timeout_answers_status_5(backend: str, suite
     freeze()
     try:
         start = time.perf_counter()
-        obs, reward, term, trunc, info = env.step(actions[0])
+        obs, _reward, _term, _trunc, info = env.step(actions[0])
         waited = time.perf_counter() - start
     finally:
         thaw()
@@ -259,13 +259,13 @@ def test_a_garbage_response_is_a_clear_error(answer_health: bool) -> None:
     try:
         server = ExternalServer(url)
         if not answer_health:
-            with pytest.raises(SandboxError, match="malformed response .* not JSON"):
+            with pytest.raises(SandboxError, match=r"malformed response .* not JSON"):
                 server.start()
             return
         server.start()
         backend = RemoteBackend(server, call_timeout_s=2.0)
         backend.reset()
-        with pytest.raises(SandboxError, match="malformed response .*surprise"):
+        with pytest.raises(SandboxError, match=r"malformed response .*surprise"):
             backend.call("football_data", "list_leagues", {})
         server.stop()
     finally:

@@ -101,7 +101,7 @@ def test_delays_and_timeouts_are_deferred(service: ApiService) -> None:
     body = dict(CALL, delay_s=5.0, timeout_s=0.5)
     late = service.handle("POST", f"/sessions/{sid}/call", json.dumps(body).encode())
     assert isinstance(late, Delayed) and late.seconds == 0.5
-    code, data = late.then()
+    _code, data = late.then()
     assert data["status"] == Status.TIMEOUT and "0.5 s" in data["error"]
 
 
