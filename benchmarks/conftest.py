@@ -24,6 +24,17 @@ def plans() -> list[tuple[str, list[str]]]:
     return out
 
 
+def run_plans(env: ToolUseEnv, plans: list[tuple[str, list[str]]]) -> int:
+    """Play each (task id, actions) plan as one episode; returns the number of steps."""
+    n = 0
+    for task_id, acts in plans:
+        env.reset(options={"task_id": task_id})
+        for a in acts:
+            env.step(a)
+        n += len(acts)
+    return n
+
+
 @pytest.fixture
 def env() -> ToolUseEnv:
     return ToolUseEnv(split="train")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from benchmarks.conftest import run_plans
 from steptool_env.agents import OracleAgent
 from steptool_env.bench.runner import episode_seed
 from steptool_env.envs.parsing import parse_react
@@ -22,20 +23,10 @@ from steptool_env.tools.status import Status
 from steptool_env.tools.validation import validate_arguments
 
 
-def _episodes(env: ToolUseEnv, plans) -> int:
-    n = 0
-    for task_id, acts in plans:
-        env.reset(options={"task_id": task_id})
-        for a in acts:
-            env.step(a)
-        n += len(acts)
-    return n
-
-
 def test_env_steps_per_second_oracle(benchmark, env, plans) -> None:
     """Oracle episodes (reset + steps) on the bare env: the env's own cost."""
-    n = _episodes(env, plans)
-    benchmark.pedantic(_episodes, args=(env, plans), rounds=5, iterations=1)
+    n = run_plans(env, plans)
+    benchmark.pedantic(run_plans, args=(env, plans), rounds=5, iterations=1)
     sps = n / benchmark.stats.stats.mean
     benchmark.extra_info["steps_per_s"] = round(sps)
     print(f"\nenv steps/s (oracle, bare env, resets included): {sps:,.0f}")

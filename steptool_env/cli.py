@@ -2,6 +2,9 @@
 
 steptool bench --agents random,heuristic,oracle --seeds 0,1,2 --out runs/baselines
 steptool suite            # what the suite holds, and its hash
+steptool sandbox build    # the Docker sandbox image (see docker/README.md)
+steptool sandbox serve --port 8765
+steptool sandbox status | prune
 """
 
 from __future__ import annotations
@@ -79,6 +82,78 @@ def _suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_base(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from steptool_env.resources import content_root
+
+    script = content_root() / "docker" / "build-base-image.sh"
+    return subprocess.run(["bash", str(script), args.tag, args.mirror], check=False).returncode
+
+
+def _sandbox_build(args: argparse.Namespace) -> int:
+    from steptool_env.sandbox.container import docker_client
+    from steptool_env.sandbox.image import build_image, default_base_image, default_tag
+
+    client = docker_client()
+    tag = args.tag or default_tag()
+    if not args.force:
+        try:
+            client.images.get(tag)
+            print(f"{tag} is up to date (--force rebuilds it)")
+            return 0
+        except Exception as exc:
+            if type(exc).__name__ != "ImageNotFound":
+                raise
+    base = args.base_image or default_base_image()
+    print(f"building {tag} on {base} (no network)")
+    build_image(client, tag, base, log=print if args.verbose else lambda line: None)
+    print(f"built {tag}")
+    return 0
+
+
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    from steptool_env.sandbox.server import main as serve_main
+
+    argv = ["--suite", args.suite, "--host", args.host, "--port", str(args.port)]
+    return serve_main(argv + (["--unix", args.unix] if args.unix else []))
+
+
+def _sandbox_status(args: argparse.Namespace) -> int:
+    from steptool_env.sandbox.container import OWNER_PID, docker_client, sandbox_containers
+    from steptool_env.sandbox.image import IMAGE_REPOSITORY, default_tag
+
+    client = docker_client()
+    current = default_tag()
+    images = client.images.list(name=IMAGE_REPOSITORY)
+    print(f"image for this code: {current}")
+    for image in images:
+        for tag in image.tags:
+            print(f"  {tag}{'  (current)' if tag == current else ''}")
+    containers = sandbox_containers(client)
+    print(f"sandbox containers: {len(containers)}")
+    for c in containers:
+        print(f"  {c.name}  {c.status}  owner pid {c.labels.get(OWNER_PID, '?')}")
+    return 0
+
+
+def _sandbox_prune(args: argparse.Namespace) -> int:
+    from steptool_env.sandbox.container import docker_client, prune_containers
+    from steptool_env.sandbox.image import IMAGE_REPOSITORY, default_tag
+
+    client = docker_client()
+    removed = prune_containers(client, everything=args.all)
+    print(f"removed {len(removed)} container(s){': ' + ', '.join(removed) if removed else ''}")
+    if args.images:
+        current = default_tag()
+        for image in client.images.list(name=IMAGE_REPOSITORY):
+            for tag in image.tags:
+                if tag != current:
+                    client.images.remove(tag)
+                    print(f"removed image {tag}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -110,6 +185,31 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("suite", help="describe a suite: sizes, splits, hash")
     s.add_argument("--name", default="toolbench", help="suite content folder name")
     s.set_defaults(func=_suite)
+
+    sb = sub.add_parser("sandbox", help="the API-mock server and its Docker sandbox")
+    sbs = sb.add_subparsers(dest="action", required=True)
+    base = sbs.add_parser("base-image", help="build a Debian base image offline (debootstrap)")
+    base.add_argument("--tag", default="steptool-base:bookworm", help="tag of the base image")
+    base.add_argument("--mirror", default="http://deb.debian.org/debian", help="Debian mirror")
+    base.set_defaults(func=_sandbox_base)
+    build = sbs.add_parser("build", help="build the sandbox image (no network during the build)")
+    build.add_argument("--base-image", help="base image (default: python:3.11-slim)")
+    build.add_argument("--tag", help="image tag (default: steptool-sandbox:<version>-<digest>)")
+    build.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    build.add_argument("--verbose", action="store_true", help="print the build steps")
+    build.set_defaults(func=_sandbox_build)
+    serve = sbs.add_parser("serve", help="run the API-mock server in the foreground")
+    serve.add_argument("--suite", default="toolbench", help="suite whose world to serve")
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address")
+    serve.add_argument("--port", type=int, default=8765, help="TCP port")
+    serve.add_argument("--unix", help="serve on this unix socket instead of TCP")
+    serve.set_defaults(func=_sandbox_serve)
+    status = sbs.add_parser("status", help="sandbox images and containers on this Docker host")
+    status.set_defaults(func=_sandbox_status)
+    prune = sbs.add_parser("prune", help="remove sandbox containers whose owner process is gone")
+    prune.add_argument("--all", action="store_true", help="remove every sandbox container")
+    prune.add_argument("--images", action="store_true", help="also remove outdated images")
+    prune.set_defaults(func=_sandbox_prune)
     return p
 
 

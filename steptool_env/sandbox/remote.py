@@ -18,6 +18,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from steptool_env.errors import SandboxError, ToolError, require
@@ -39,6 +40,11 @@ _JSON = {"content-type": "application/json"}
 _STATUSES = {int(s): s for s in Status}
 
 
+@lru_cache(maxsize=64)
+def _timeout_extension(seconds: float) -> dict[str, Any]:
+    return {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), seconds)}
+
+
 class ServerHandle(ABC):
     """One running API-mock server, shared by the backends leased to it."""
 
@@ -53,6 +59,7 @@ class ServerHandle(ABC):
         self._client: httpx.Client | None = None
         self._transport: httpx.HTTPTransport | None = None
         self._base = ""
+        self._urls: dict[str, httpx.URL] = {}
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
@@ -75,6 +82,7 @@ class ServerHandle(ABC):
         with self._lock:
             httpx = require("httpx", "docker")
             self._base, self._transport = self._launch()
+            self._urls = {}
             self._client = httpx.Client(
                 transport=self._transport, base_url=self._base, timeout=self.startup_timeout_s
             )
@@ -153,12 +161,17 @@ class ServerHandle(ABC):
             raise SandboxError(f"the {self.describe()} is stopped")
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         t = self.startup_timeout_s if timeout is None else timeout
+        url = self._urls.get(path)
+        if url is None:  # parsing a URL costs more than the API call: keep them
+            if len(self._urls) > 4096:
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(self._base + path)
         request = httpx.Request(
             method,
-            self._base + path,
+            url,
             content=content,
             headers=_JSON,
-            extensions={"timeout": {"connect": t, "read": t, "write": t, "pool": t}},
+            extensions=_timeout_extension(t),
         )
         response = transport.handle_request(request)
         try:

@@ -73,18 +73,22 @@ _REASONS = {
 }
 
 
+_SERVED_CODE = ("tools", "world", "sandbox", "errors.py", "resources.py", "seeding.py")
+
+
 @cache
 def code_digest(suite: str = "toolbench") -> str:
-    """SHA-256 over the package's Python sources and the suite's ``suite.toml``.
+    """SHA-256 over the sources the server runs and the suite's ``suite.toml``.
 
     Client and server compare it, so a stale container image is refused instead of
-    silently serving another world.
+    silently serving another world (and edits elsewhere in the package keep the image).
     """
     h = hashlib.sha256()
-    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
+    paths = [_PACKAGE_DIR / name for name in _SERVED_CODE]
+    files = [p for p in paths if p.is_file()]
+    files += [f for p in paths if p.is_dir() for f in p.rglob("*.py")]
+    for path in sorted(files):
         rel = path.relative_to(_PACKAGE_DIR).as_posix()
-        if rel.startswith("_content/"):
-            continue
         h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     h.update((suite_dir(suite) / "suite.toml").read_bytes())
     return h.hexdigest()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -27,3 +29,21 @@ def docker_ready() -> None:
         if os.environ.get("STEPTOOL_REQUIRE_DOCKER"):
             pytest.fail(f"STEPTOOL_REQUIRE_DOCKER is set, but: {reason}")
         pytest.skip(reason)
+
+
+def killed_child(backend: str, attribute: str) -> str:
+    """Open a ``backend`` env in a child process, print ``env.unwrapped.backend.server``'s
+    ``attribute``, then ``kill -9`` the child; returns what it printed."""
+    code = (
+        "import gymnasium as gym, steptool_env, time\n"
+        f"env = gym.make('StepTool/ToolBench-v0', backend={backend!r})\n"
+        f"print(env.unwrapped.backend.server.{attribute}, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    printed = child.stdout.readline().strip()
+    child.kill()
+    child.wait()
+    child.stdout.close()
+    return printed

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from steptool_env.testing import transcript
 from steptool_env.tools.status import Status
 from steptool_env.world.suite import SPLITS, Suite
 from steptool_env.world.tasks import StateFact
+from tests.sandbox.conftest import killed_child
 
 BACKENDS = ["http", pytest.param("docker", marks=pytest.mark.docker)]
 FAULTS = {"timeout": 0.1, "rate_limit": 0.05, "server_error": 0.05, "slow": 0.1, "slow_s": 0.001}
@@ -309,24 +308,12 @@ def test_the_last_env_closing_stops_the_server() -> None:
 
 
 def test_the_server_exits_when_its_parent_is_killed() -> None:
-    code = (
-        "import gymnasium as gym, steptool_env, time\n"
-        "env = gym.make('StepTool/ToolBench-v0', backend='http')\n"
-        "print(env.unwrapped.backend.server.process.pid, flush=True)\n"
-        "time.sleep(60)\n"
-    )
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert parent.stdout is not None
-    pid = int(parent.stdout.readline())
-    os.kill(pid, 0)
-    parent.kill()
-    parent.wait()
+    pid = int(killed_child("http", "process.pid"))
     for _ in range(500):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             break
-        # The server is the killed parent's child: reap it if it was handed to us.
         time.sleep(0.01)
     else:
         pytest.fail(f"the server {pid} outlived its parent")

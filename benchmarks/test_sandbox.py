@@ -1,0 +1,143 @@
+"""Backends measured in one run: per-call latency, steps/s, cold start, reset, 8 envs at once.
+
+    python -m pytest benchmarks/test_sandbox.py -s
+
+Targets (issue 3): http p50 <= 0.5 ms per call with keep-alive; docker p50 <= 1 ms per
+call; container cold start to healthy <= 1.5 s; warm episode reset <= 5 ms. The docker
+rows skip, with the reason, where no Docker engine answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from benchmarks.conftest import run_plans
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.sandbox import make_backend
+from steptool_env.world.suite import load_suite
+
+BACKENDS = ["inprocess", "http", "docker"]
+
+
+def _docker_missing() -> str | None:
+    try:
+        from steptool_env.sandbox.container import docker_client
+
+        docker_client()
+    except Exception as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    if request.param == "docker" and (reason := _docker_missing()):
+        pytest.skip(f"no Docker engine: {reason}")
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def calls() -> list[tuple[str, str, dict[str, Any]]]:
+    """The gold calls of 300 train tasks (what an oracle agent sends)."""
+    suite = load_suite()
+    return [(g.tool, g.api, dict(g.arguments)) for t in suite.split("train")[:300] for g in t.gold]
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def test_call_latency(benchmark, backend_name: str, calls) -> None:
+    backend = make_backend(backend_name, load_suite())
+    backend.reset()
+
+    def measure() -> list[float]:
+        lat = []
+        for tool, api, args in calls:
+            t0 = time.perf_counter()
+            backend.call(tool, api, args)
+            lat.append(time.perf_counter() - t0)
+        return lat
+
+    measure()  # warm the connection and the server's caches
+    lat = benchmark.pedantic(measure, rounds=3, iterations=1)
+    p50, p99 = _pct(lat, 0.5) * 1e3, _pct(lat, 0.99) * 1e3
+    benchmark.extra_info.update({"p50_ms": round(p50, 3), "p99_ms": round(p99, 3)})
+    print(f"\n{backend_name:9s} per call: p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    backend.close()
+
+
+def test_env_steps_per_second(benchmark, backend_name: str, plans) -> None:
+    env = ToolUseEnv(backend=backend_name)
+    run_plans(env, plans[:50])
+    n = sum(len(acts) for _, acts in plans)
+    benchmark.pedantic(run_plans, args=(env, plans), rounds=3, iterations=1)
+    sps = n / benchmark.stats.stats.mean
+    benchmark.extra_info["steps_per_s"] = round(sps)
+    print(f"\n{backend_name:9s} env steps/s (oracle, resets included): {sps:,.0f}")
+    env.close()
+
+
+def test_warm_reset(benchmark, backend_name: str) -> None:
+    backend = make_backend(backend_name, load_suite())
+    backend.reset()
+    benchmark.pedantic(backend.reset, rounds=200, iterations=1)
+    ms = benchmark.stats.stats.median * 1e3
+    benchmark.extra_info["median_ms"] = round(ms, 3)
+    print(f"\n{backend_name:9s} warm episode reset: {ms:.3f} ms")
+    backend.close()
+
+
+def test_eight_envs_in_parallel(benchmark, backend_name: str, plans) -> None:
+    """8 envs, one thread each, stepping oracle episodes at once: total steps/s."""
+    envs = [ToolUseEnv(backend=backend_name) for _ in range(8)]
+    shards = [plans[i::8] for i in range(8)]
+
+    def run() -> int:
+        counts = [0] * 8
+
+        def work(i: int) -> None:
+            counts[i] = run_plans(envs[i], shards[i])
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(counts)
+
+    n = run()
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    sps = n / benchmark.stats.stats.mean
+    benchmark.extra_info["steps_per_s"] = round(sps)
+    print(f"\n{backend_name:9s} 8 envs in parallel: {sps:,.0f} steps/s")
+    for env in envs:
+        env.close()
+
+
+def test_container_cold_start(benchmark) -> None:
+    if reason := _docker_missing():
+        pytest.skip(f"no Docker engine: {reason}")
+    from steptool_env.sandbox.container import ContainerServer
+
+    ContainerServer().start()  # builds the image if needed; not part of the timing
+    servers: list[ContainerServer] = []
+
+    def cold_start() -> None:
+        server = ContainerServer()
+        server.start()
+        servers.append(server)
+
+    def cleanup() -> None:
+        while servers:
+            servers.pop().stop()
+
+    benchmark.pedantic(cold_start, rounds=5, iterations=1, teardown=cleanup)
+    s = benchmark.stats.stats.median
+    benchmark.extra_info["median_s"] = round(s, 3)
+    print(f"\ncontainer cold start to healthy: median {s:.3f} s")
