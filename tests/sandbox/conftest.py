@@ -31,19 +31,27 @@ def docker_ready() -> None:
         pytest.skip(reason)
 
 
-def killed_child(backend: str, attribute: str) -> str:
-    """Open a ``backend`` env in a child process, print ``env.unwrapped.backend.server``'s
-    ``attribute``, then ``kill -9`` the child; returns what it printed."""
+def child_env(backend: str, attribute: str, kill: bool) -> str:
+    """Open a ``backend`` env in a child process that prints its server's ``attribute``,
+    then either ``kill -9`` the child or let it exit normally (without closing the env).
+    Returns what the child printed."""
     code = (
-        "import gymnasium as gym, steptool_env, time\n"
+        "import gymnasium as gym, steptool_env, sys, time\n"
         f"env = gym.make('StepTool/ToolBench-v0', backend={backend!r})\n"
         f"print(env.unwrapped.backend.server.{attribute}, flush=True)\n"
-        "time.sleep(60)\n"
+        "sys.stdin.readline()\n"
     )
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert child.stdout is not None
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdin is not None and child.stdout is not None
     printed = child.stdout.readline().strip()
-    child.kill()
-    child.wait()
+    if kill:
+        child.kill()
+    else:
+        child.stdin.write("exit\n")
+        child.stdin.flush()
+    assert child.wait(30) == (-9 if kill else 0)
+    child.stdin.close()
     child.stdout.close()
     return printed

@@ -10,7 +10,7 @@ from steptool_env.errors import SandboxError
 from steptool_env.sandbox import container as container_mod
 from steptool_env.sandbox.container import LABEL, DockerOptions, prune_containers
 from steptool_env.sandbox.image import default_tag, ensure_image
-from tests.sandbox.conftest import killed_child
+from tests.sandbox.conftest import child_env
 
 
 def test_no_daemon_is_a_clear_error_and_inprocess_still_works(
@@ -61,10 +61,18 @@ def test_the_container_is_locked_down(docker_ready: None) -> None:
 
 @pytest.mark.docker
 def test_orphans_of_a_killed_process_are_pruned(docker_ready: None) -> None:
-    name = killed_child("docker", "container.name")
+    name = child_env("docker", "container.name", kill=True)
     assert name.startswith("steptool-sandbox-")
     assert name in prune_containers()
     assert name not in prune_containers()
+
+
+@pytest.mark.docker
+def test_containers_are_removed_at_interpreter_exit(docker_ready: None) -> None:
+    name = child_env("docker", "container.name", kill=False)
+    client = container_mod.docker_client()
+    assert name.startswith("steptool-sandbox-")
+    assert name not in {c.name for c in client.containers.list(all=True)}
 
 
 @pytest.mark.docker

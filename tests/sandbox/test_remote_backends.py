@@ -25,7 +25,7 @@ from steptool_env.testing import transcript
 from steptool_env.tools.status import Status
 from steptool_env.world.suite import SPLITS, Suite
 from steptool_env.world.tasks import StateFact
-from tests.sandbox.conftest import killed_child
+from tests.sandbox.conftest import child_env
 
 BACKENDS = ["http", pytest.param("docker", marks=pytest.mark.docker)]
 FAULTS = {"timeout": 0.1, "rate_limit": 0.05, "server_error": 0.05, "slow": 0.1, "slow_s": 0.001}
@@ -294,6 +294,9 @@ def test_many_envs_leave_no_server_behind(backend: str) -> None:
 
         mine = sandbox_containers(all_owners=False)
         assert [c.name for c in mine] == [keeper_server.container.name]  # type: ignore[attr-defined]
+        # No network is ever created: the containers have none.
+        client = keeper_server.container.client  # type: ignore[attr-defined]
+        assert {n.name for n in client.networks.list()} <= {"bridge", "host", "none"}
 
 
 def test_the_last_env_closing_stops_the_server() -> None:
@@ -307,8 +310,9 @@ def test_the_last_env_closing_stops_the_server() -> None:
         os.kill(pid, 0)
 
 
-def test_the_server_exits_when_its_parent_is_killed() -> None:
-    pid = int(killed_child("http", "process.pid"))
+@pytest.mark.parametrize("kill", [True, False], ids=["kill -9", "normal exit"])
+def test_the_server_exits_when_its_parent_exits(kill: bool) -> None:
+    pid = int(child_env("http", "process.pid", kill))
     for _ in range(500):
         try:
             os.kill(pid, 0)
