@@ -92,6 +92,7 @@ def _sandbox_base(args: argparse.Namespace) -> int:
 
 
 def _sandbox_build(args: argparse.Namespace) -> int:
+    from steptool_env.errors import require
     from steptool_env.sandbox.container import docker_client
     from steptool_env.sandbox.image import build_image, default_base_image, default_tag
 
@@ -102,9 +103,8 @@ def _sandbox_build(args: argparse.Namespace) -> int:
             client.images.get(tag)
             print(f"{tag} is up to date (--force rebuilds it)")
             return 0
-        except Exception as exc:
-            if type(exc).__name__ != "ImageNotFound":
-                raise
+        except require("docker", "docker").errors.ImageNotFound:
+            pass
     base = args.base_image or default_base_image()
     print(f"building {tag} on {base} (no network)")
     build_image(client, tag, base, log=print if args.verbose else lambda line: None)

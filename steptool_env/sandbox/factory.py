@@ -16,12 +16,12 @@ BACKENDS = ("inprocess", "http", "docker")
 
 def backend_option_names(name: str) -> tuple[str, ...]:
     """The ``backend_options`` keys that backend ``name`` accepts."""
-    from steptool_env.sandbox.container import DockerOptions
-
     common = ("call_timeout_s",)
     if name == "http":
         return (*common, "startup_timeout_s", "url")
-    if name == "docker":
+    if name == "docker":  # imported here: inprocess envs never load the Docker machinery
+        from steptool_env.sandbox.container import DockerOptions
+
         return (*common, *(f.name for f in fields(DockerOptions)))
     return common
 

@@ -13,6 +13,7 @@ import atexit
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from steptool_env.sandbox.remote import RemoteBackend, ServerHandle
 
@@ -49,14 +50,8 @@ class ServerPool:
                 server.start()
                 self._leases[server] = 0
             self._leases[server] += 1
-        released = threading.Event()
-
-        def release() -> None:
-            if not released.is_set():
-                released.set()
-                self._release(server)
-
-        return RemoteBackend(server, call_timeout_s, release=release)
+        # RemoteBackend.close() calls release once, however often it is closed.
+        return RemoteBackend(server, call_timeout_s, release=partial(self._release, server))
 
     def _release(self, server: ServerHandle) -> None:
         with self._lock:

@@ -56,7 +56,6 @@ class ServerHandle(ABC):
         self.generation = 0
         """Bumped at every (re)start: sessions of an older generation are gone."""
         self._lock = threading.RLock()
-        self._client: httpx.Client | None = None
         self._transport: httpx.HTTPTransport | None = None
         self._base = ""
         self._urls: dict[str, httpx.URL] = {}
@@ -80,12 +79,8 @@ class ServerHandle(ABC):
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         with self._lock:
-            httpx = require("httpx", "docker")
             self._base, self._transport = self._launch()
             self._urls = {}
-            self._client = httpx.Client(
-                transport=self._transport, base_url=self._base, timeout=self.startup_timeout_s
-            )
             try:
                 self._wait_healthy()
             except BaseException:
@@ -95,16 +90,15 @@ class ServerHandle(ABC):
 
     def stop(self) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            if self._transport is not None:
+                self._transport.close()
                 self._transport = None
             self._terminate()
 
     def restart(self, seen_generation: int) -> None:
         """Restart unless another backend already did since ``seen_generation``."""
         with self._lock:
-            if self.generation != seen_generation and self._client is not None and self.alive():
+            if self.generation != seen_generation and self._transport is not None and self.alive():
                 return
             self.stop()
             self.start()

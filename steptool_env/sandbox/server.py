@@ -242,19 +242,15 @@ def _json_body(body: bytes) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- transport
 def _response(code: int, payload: dict[str, Any], keep_alive: bool) -> bytes:
-    body = json.dumps(payload, separators=(",", ":"), default=_jsonable).encode("utf-8")
+    # default=str, as the env's own renderer: a value JSON lacks reaches the agent as the
+    # same text from every backend.
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
     head = (
         f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
     )
     return head.encode("latin-1") + body
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, set | frozenset):
-        return sorted(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 class _HttpProtocol(asyncio.Protocol):

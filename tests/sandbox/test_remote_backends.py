@@ -7,6 +7,7 @@ CI sets ``STEPTOOL_REQUIRE_DOCKER=1`` so they cannot skip there).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -132,7 +133,7 @@ def test_a_crash_mid_episode_is_recovered_with_the_episode_state(
     env = make(backend)
     server = server_of(env)
     generation = server.generation
-    actions = [a for a in _actions(suite, task)]
+    actions = _actions(suite, task)
     got = [env.reset(seed=0, options={"task_id": task.task_id})]
     for k, action in enumerate(actions):
         if k == len(actions) - 1:
@@ -204,11 +205,6 @@ def _freezer(server: ServerHandle) -> tuple[Any, Any]:
 
 def _fake_server(answer_health: bool) -> tuple[str, Any]:
     """A loopback server that answers /health like the real one, and garbage otherwise."""
-    from steptool_env.sandbox.server import ApiService
-
-    health = ApiService.__new__(ApiService)
-    import json
-
     from steptool_env.sandbox.server import PROTOCOL, code_digest
     from steptool_env.version import __version__
 
@@ -222,7 +218,6 @@ def _fake_server(answer_health: bool) -> tuple[str, Any]:
             "session": "s1",
         }
     ).encode()
-    del health
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen()
