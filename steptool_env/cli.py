@@ -1,6 +1,9 @@
 """The ``steptool`` command line. ``main(argv) -> int`` is testable in-process.
 
 steptool bench --agents random,heuristic,oracle --seeds 0,1,2 --out runs/baselines
+steptool bench --file benchmarks/baselines.toml   # rerun the same command to resume
+steptool leaderboard runs/baselines               # leaderboards from recorded episodes
+steptool compare runs/a runs/b --agent-a x --agent-b y
 steptool suite            # what the suite holds, and its hash
 steptool sandbox build    # the Docker sandbox image (see docker/README.md)
 steptool sandbox serve --port 8765
@@ -33,30 +36,79 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from steptool_env.bench import BenchConfig, run_bench, write_leaderboard
+    from steptool_env.bench import BenchConfig, load_benchmark_file, run_bench, write_leaderboard
     from steptool_env.world.suite import TEST_SUBSETS
 
-    subsets = TEST_SUBSETS if args.subsets in ("all", "test") else _csv(args.subsets)
-    cfg = BenchConfig(
-        out=Path(args.out),
-        agents=_csv(args.agents),
-        env_id=args.env_id,
-        subsets=subsets,
-        seeds=args.seeds,
-        num_envs=args.num_envs,
-        max_steps=args.max_steps,
-        parser=args.parser,
-        limit=args.limit,
-        progress=not args.no_progress,
-    )
-    records = run_bench(cfg)
+    given = {
+        "out": Path(args.out) if args.out else None,
+        "agents": _csv(args.agents) if args.agents else None,
+        "env_ids": _csv(args.env_ids) if args.env_ids else None,
+        "subsets": (TEST_SUBSETS if args.subsets in ("all", "test") else _csv(args.subsets))
+        if args.subsets
+        else None,
+        "seeds": args.seeds,
+        "samples": args.samples,
+        "num_envs": args.num_envs,
+        "max_steps": args.max_steps,
+        "parser": args.parser,
+        "backend": args.backend,
+        "limit": args.limit,
+        "retry_infra": True if args.retry_infra else None,
+        "progress": False if args.no_progress else None,
+    }
+    if args.file:
+        cfg = load_benchmark_file(args.file, **given)
+    else:
+        given.setdefault("out", None)
+        if given["out"] is None:
+            given["out"] = Path("runs/bench")
+        cfg = BenchConfig(**{k: v for k, v in given.items() if v is not None})
     command = "steptool " + " ".join(shlex.quote(a) for a in args.argv)
-    md = write_leaderboard(records, cfg.out, command=command)
-    print(md.read_text(encoding="utf-8"))
-    print(
-        f"episodes: {cfg.out / 'episodes.jsonl'}\nleaderboard: {md} and "
-        f"{cfg.out / 'leaderboard.csv'}"
+    run = run_bench(cfg, command=command)
+    if run.repaired_bytes:
+        print(f"repaired a torn last record ({run.repaired_bytes} bytes) left by a killed run")
+    if run.resumed:
+        print(f"resumed: {run.resumed} episodes already recorded, {run.ran} run now")
+    if run.retried:
+        print(f"ran again {run.retried} episodes recorded with an infrastructure error")
+    if run.outside_plan:
+        print(f"note: {run.outside_plan} records in {run.path} are not part of this run's plan")
+    paths = write_leaderboard(run.records, cfg.out, command=command)
+    print(paths["md"].read_text(encoding="utf-8"))
+    print(f"episodes: {run.path}")
+    print("leaderboard: " + ", ".join(str(paths[k]) for k in ("md", "csv", "html")))
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from steptool_env.bench import load_records, write_leaderboard
+
+    records = load_records(Path(args.run))
+    folder = Path(args.out or (args.run if Path(args.run).is_dir() else Path(args.run).parent))
+    paths = write_leaderboard(records, folder)
+    print(paths["md"].read_text(encoding="utf-8"))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from steptool_env.bench import compare, compare_markdown, load_records
+
+    table = compare(
+        load_records(Path(args.a)),
+        load_records(Path(args.b)),
+        agent_a=args.agent_a,
+        agent_b=args.agent_b,
+        n_boot=args.n_boot,
+        level=args.level,
+        seed=args.seed,
     )
+    md = f"# {args.a} vs {args.b}\n\n" + compare_markdown(table)
+    print(md)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "compare.csv", lineterminator="\n")
+        (out / "compare.md").write_text(md, encoding="utf-8")
     return 0
 
 
@@ -161,26 +213,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"steptool-env {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("bench", help="rank agents on the test subsets (leaderboard)")
-    b.add_argument(
-        "--agents",
-        default="random,heuristic,oracle",
-        help="comma-separated agents (random, heuristic, oracle)",
+    b = sub.add_parser(
+        "bench",
+        help="rank agents (leaderboard); rerun the same command to resume",
+        description="Flags override the benchmark file's [bench] fields.",
     )
-    b.add_argument("--env-id", default="StepTool/ToolBench-v0", help="registered env id")
+    b.add_argument("--file", help="benchmark file (TOML, see benchmarks/*.toml)")
     b.add_argument(
-        "--subsets",
-        default="all",
-        help="comma-separated subsets, or 'all' for the six test subsets",
+        "--agents", help="comma-separated built-in agents (default random,heuristic,oracle)"
     )
-    b.add_argument("--seeds", type=_ints, default=(0, 1, 2), help="comma-separated seeds")
-    b.add_argument("--num-envs", type=int, default=16, help="episodes in flight at once")
-    b.add_argument("--max-steps", type=int, default=12, help="step budget per episode")
-    b.add_argument("--parser", default="react", help="action format: react, json, hermes")
-    b.add_argument("--limit", type=int, default=None, help="first N tasks of each subset")
-    b.add_argument("--out", default="runs/bench", help="output folder")
+    b.add_argument("--env-ids", help="comma-separated env ids (default StepTool/ToolBench-v0)")
+    b.add_argument("--subsets", help="comma-separated subsets, or 'test' for the six (default)")
+    b.add_argument("--seeds", type=_ints, help="comma-separated seeds (default 0,1,2)")
+    b.add_argument("--samples", type=int, help="samples per task, k of pass^k (default 1)")
+    b.add_argument("--num-envs", type=int, help="episodes in flight at once (default 16)")
+    b.add_argument("--max-steps", type=int, help="step budget per episode (default 12)")
+    b.add_argument("--parser", help="action format: react (default), json, hermes")
+    b.add_argument("--backend", help="sandbox backend: inprocess (default), http, docker")
+    b.add_argument("--limit", type=int, help="first N tasks of each subset")
+    b.add_argument("--out", help="output folder (default runs/bench)")
+    b.add_argument(
+        "--retry-infra", action="store_true", help="run again episodes with infra errors"
+    )
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     b.set_defaults(func=_bench)
+
+    lb = sub.add_parser("leaderboard", help="write the leaderboards of recorded episodes")
+    lb.add_argument("run", help="a run folder or its episodes.jsonl")
+    lb.add_argument("--out", help="output folder (default: the run folder)")
+    lb.set_defaults(func=_leaderboard)
+
+    c = sub.add_parser("compare", help="two result sets side by side, bootstrap CIs")
+    c.add_argument("a", help="run folder (or episodes.jsonl) A")
+    c.add_argument("b", help="run folder (or episodes.jsonl) B")
+    c.add_argument("--agent-a", help="agent of A (needed when A has several)")
+    c.add_argument("--agent-b", help="agent of B (needed when B has several)")
+    c.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
+    c.add_argument("--level", type=float, default=0.95, help="confidence level")
+    c.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    c.add_argument("--out", help="also write compare.md and compare.csv here")
+    c.set_defaults(func=_compare)
 
     s = sub.add_parser("suite", help="describe a suite: sizes, splits, hash")
     s.add_argument("--name", default="toolbench", help="suite content folder name")

@@ -39,6 +39,7 @@ class ConfigError(StepToolError, ValueError):
     ) -> None:
         self.field = field
         self.value = value
+        self.reason = reason
         self.choices = tuple(choices) if choices is not None else None
         msg = f"invalid {field}={value!r}"
         if reason:

@@ -4,32 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from steptool_env.agents.base import Agent, TurnView
+from steptool_env.agents.base import Agent, Reply, TurnView
 from steptool_env.agents.heuristic import HeuristicAgent
 from steptool_env.agents.oracle import OracleAgent
 from steptool_env.agents.random_agent import RandomAgent
 from steptool_env.errors import ConfigError
 
 BUILTIN_AGENTS = ("random", "heuristic", "oracle")
+AGENT_KINDS = (*BUILTIN_AGENTS, "openai")
+"""Agent kinds :func:`make_agent` builds (``openai``: a served model, see openai_agent)."""
+
+_OPTIONS: dict[str, tuple[str, ...]] = {
+    "random": ("seed",),
+    "heuristic": ("max_calls",),
+    "oracle": (),
+}
 
 
-def make_agent(name: str, seed: int = 0, **kwargs: Any) -> Agent:
-    """A built-in agent by name (``random``, ``heuristic``, ``oracle``)."""
+def make_agent(name: str, seed: int | None = None, **kwargs: Any) -> Agent:
+    """An agent by kind: ``random``, ``heuristic``, ``oracle`` or ``openai`` (with options).
+
+    Unknown options raise :class:`~steptool_env.errors.ConfigError` naming them.
+    """
+    if name not in AGENT_KINDS:
+        raise ConfigError("agent", name, choices=AGENT_KINDS)
+    if seed is not None:
+        kwargs["seed"] = seed
+    if name == "openai":
+        from steptool_env.agents.openai_agent import OpenAIAgent
+
+        return OpenAIAgent(**kwargs)
+    allowed = _OPTIONS[name]
+    for key in kwargs:
+        if key not in allowed and not (key == "seed" and name != "random"):
+            raise ConfigError(f"{name}.{key}", kwargs[key], "unknown option", choices=allowed)
+    kwargs = {k: v for k, v in kwargs.items() if k in allowed}
     if name == "random":
-        return RandomAgent(seed=seed, **kwargs)
+        return RandomAgent(**kwargs)
     if name == "heuristic":
         return HeuristicAgent(**kwargs)
-    if name == "oracle":
-        return OracleAgent(**kwargs)
-    raise ConfigError("agent", name, choices=BUILTIN_AGENTS)
+    return OracleAgent()
 
 
 __all__ = [
+    "AGENT_KINDS",
     "BUILTIN_AGENTS",
     "Agent",
     "HeuristicAgent",
     "OracleAgent",
     "RandomAgent",
+    "Reply",
     "TurnView",
     "make_agent",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from steptool_env.envs.tool_use_env import ToolUseEnv
@@ -60,14 +61,33 @@ class TurnView:
         return self.env.task
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An action with what it cost, or the infrastructure failure that prevented it.
+
+    Agents may return plain strings; language-model agents return replies so that the
+    rollout loop can count tokens, and so that one failed request (a provider timeout)
+    ends only its own episode, recorded as an infrastructure error rather than a failure.
+    """
+
+    text: str = ""
+    """The action text handed to ``env.step``."""
+    tokens_in: int = 0
+    """Prompt tokens of the request that produced the action (0 when not a language model)."""
+    tokens_out: int = 0
+    """Generated tokens of the action."""
+    infra_error: str = ""
+    """Non-empty when no action could be produced: the episode ends as an infra error."""
+
+
 @runtime_checkable
 class Agent(Protocol):
-    """Maps a batch of turn views to one action text each."""
+    """Maps a batch of turn views to one action each (a string or a :class:`Reply`)."""
 
     name: str
 
     def config(self) -> dict[str, Any]:
         """JSON-serialisable settings that identify this agent (for provenance)."""
 
-    def act(self, views: Sequence[TurnView]) -> list[str]:
-        """One action text per view, in order."""
+    def act(self, views: Sequence[TurnView]) -> Sequence[str | Reply]:
+        """One action per view, in order."""

@@ -1,7 +1,30 @@
-"""Layer 10: the benchmark runner, episode records with provenance, and leaderboards."""
+"""Layer 10: the benchmark runner, episode records with provenance, leaderboards, plots
+and comparisons."""
 
-from steptool_env.bench.config import BenchConfig
-from steptool_env.bench.leaderboard import leaderboard_table, write_leaderboard
-from steptool_env.bench.runner import load_records, run_bench
+from steptool_env.bench.compare import compare, compare_markdown
+from steptool_env.bench.config import AgentSpec, BenchConfig, load_benchmark_file
+from steptool_env.bench.leaderboard import (
+    budget_curve,
+    leaderboard_table,
+    timing_table,
+    write_leaderboard,
+)
+from steptool_env.bench.runner import BenchRun, load_records, run_bench
+from steptool_env.bench.store import EpisodeStore, episode_key
 
-__all__ = ["BenchConfig", "leaderboard_table", "load_records", "run_bench", "write_leaderboard"]
+__all__ = [
+    "AgentSpec",
+    "BenchConfig",
+    "BenchRun",
+    "EpisodeStore",
+    "budget_curve",
+    "compare",
+    "compare_markdown",
+    "episode_key",
+    "leaderboard_table",
+    "load_benchmark_file",
+    "load_records",
+    "run_bench",
+    "timing_table",
+    "write_leaderboard",
+]

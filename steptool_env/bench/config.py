@@ -1,61 +1,156 @@
-"""The configuration of a benchmark run."""
+"""The configuration of a benchmark run, from flags or from a benchmark file (TOML).
+
+A benchmark file has a ``[bench]`` table with the fields of :class:`BenchConfig` and one
+``[[agents]]`` table per agent (``name``, ``kind`` and the agent's options)::
+
+    [bench]
+    env_ids = ["StepTool/ToolBench-v0"]
+    subsets = "test"            # or a list of subsets
+    seeds = [0, 1, 2]
+    samples = 1                 # k samples per task (pass^k)
+    out = "runs/baselines"
+
+    [[agents]]
+    name = "oracle"             # the label on the leaderboard
+    kind = "oracle"
+
+    [[agents]]
+    name = "qwen-local"
+    kind = "openai"
+    base_url = "http://127.0.0.1:8000/v1"
+    model = "Qwen/Qwen2.5-7B-Instruct"
+
+Every error names the offending field (``bench.seeds``, ``agents[1].kind`` ...).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from steptool_env.agents import BUILTIN_AGENTS
+from steptool_env.agents import AGENT_KINDS, BUILTIN_AGENTS
 from steptool_env.envs.parsing import PARSERS
 from steptool_env.envs.registration import ENV_IDS
 from steptool_env.errors import ConfigError
+from steptool_env.sandbox.factory import BACKENDS
 from steptool_env.world.suite import SPLITS, TEST_SUBSETS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One agent to rank: a leaderboard label, an agent kind and that kind's options."""
+
+    name: str
+    """Label on the leaderboard (unique within a run)."""
+    kind: str
+    """Agent kind: random, heuristic, oracle or openai."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword options of the agent (e.g. ``model`` and ``base_url`` for ``openai``)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError("agents.name", self.name, "must be a non-empty string")
+        if self.kind not in AGENT_KINDS:
+            raise ConfigError(f"agents[{self.name}].kind", self.kind, choices=AGENT_KINDS)
+
+    @classmethod
+    def parse(cls, value: str | AgentSpec | Mapping[str, Any], where: str = "agents") -> AgentSpec:
+        """A spec from a built-in name (``"oracle"``) or a table of a benchmark file."""
+        if isinstance(value, AgentSpec):
+            return value
+        if isinstance(value, str):
+            if value not in AGENT_KINDS or value == "openai":
+                builtin = tuple(k for k in AGENT_KINDS if k != "openai")
+                raise ConfigError(
+                    where,
+                    value,
+                    "not a built-in agent (served models are described in a benchmark file)",
+                    choices=builtin,
+                )
+            return cls(value, value)
+        if not isinstance(value, Mapping):
+            raise ConfigError(where, value, "an agent is a name or a table")
+        table = dict(value)
+        kind = table.pop("kind", None)
+        name = table.pop("name", kind)
+        if kind is None:
+            raise ConfigError(f"{where}.kind", None, "missing", choices=AGENT_KINDS)
+        if kind not in AGENT_KINDS:
+            raise ConfigError(f"{where}.kind", kind, choices=AGENT_KINDS)
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}.name", name, "must be a non-empty string")
+        return cls(name, kind, table)
+
+
+def _int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(name, value, f"must be an integer >= {minimum}")
 
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """What ``steptool bench`` runs: agents × test subsets × seeds on one env id."""
+    """What ``steptool bench`` runs: agents × env ids × subsets × seeds × samples."""
 
     out: Path
-    """Folder for ``episodes.jsonl`` and the leaderboards."""
-    agents: tuple[str, ...] = BUILTIN_AGENTS
-    """Agents to rank (built-in names: random, heuristic, oracle)."""
-    env_id: str = "StepTool/ToolBench-v0"
-    """Registered env id."""
+    """Folder for ``episodes.jsonl`` and the leaderboards (a rerun resumes there)."""
+    agents: tuple[AgentSpec, ...] = tuple(AgentSpec(n, n) for n in BUILTIN_AGENTS)
+    """Agents to rank (built-in names are accepted and converted)."""
+    env_ids: tuple[str, ...] = ("StepTool/ToolBench-v0",)
+    """Registered env ids."""
     subsets: tuple[str, ...] = TEST_SUBSETS
     """Test subsets (or any split) to evaluate on."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds; pass rates are reported as mean ± std over them."""
+    samples: int = 1
+    """Episodes per task and seed (k of pass^k); each sample has its own env seed."""
     num_envs: int = 16
     """Episodes in flight at once (one batched agent call per turn)."""
     max_steps: int = 12
     """Step budget per episode."""
     parser: str = "react"
     """Action format of the env and agents."""
+    backend: str = "inprocess"
+    """Sandbox backend of the envs: inprocess, http or docker."""
     limit: int | None = None
     """Use only the first N tasks of each subset (quick runs)."""
+    retry_infra: bool = False
+    """On resume, run again the episodes recorded with an infrastructure error."""
     progress: bool = field(default=True, compare=False)
     """Show a progress bar."""
 
     def __post_init__(self) -> None:
-        if not self.agents:
-            raise ConfigError(
-                "agents", self.agents, "at least one agent is needed", choices=BUILTIN_AGENTS
-            )
-        for a in self.agents:
-            if a not in BUILTIN_AGENTS:
-                raise ConfigError("agents", a, choices=BUILTIN_AGENTS)
-        if len(set(self.agents)) != len(self.agents):
-            raise ConfigError("agents", self.agents, "duplicate agent")
-        if self.env_id not in ENV_IDS:
-            raise ConfigError("env_id", self.env_id, choices=ENV_IDS)
-        if not self.subsets:
-            raise ConfigError(
-                "subsets", self.subsets, "at least one subset is needed", choices=SPLITS
-            )
-        for s in self.subsets:
-            if s not in SPLITS:
-                raise ConfigError("subsets", s, choices=SPLITS)
+        set_ = object.__setattr__
+        if isinstance(self.agents, str | Mapping | AgentSpec) or not self.agents:
+            raise ConfigError("agents", self.agents, "a non-empty list of agents is needed")
+        specs = tuple(AgentSpec.parse(a, f"agents[{i}]") for i, a in enumerate(self.agents))
+        set_(self, "agents", specs)
+        names = [a.name for a in specs]
+        for n in names:
+            if names.count(n) > 1:
+                raise ConfigError("agents", n, "duplicate agent name")
+        set_(self, "out", Path(self.out))
+        for name, choices in (("env_ids", ENV_IDS), ("subsets", SPLITS)):
+            values = getattr(self, name)
+            if isinstance(values, str):
+                values = (values,)
+            values = tuple(values)
+            set_(self, name, values)
+            if not values:
+                raise ConfigError(name, values, "at least one is needed", choices=choices)
+            for v in values:
+                if v not in choices:
+                    raise ConfigError(name, v, choices=choices)
+            if len(set(values)) != len(values):
+                raise ConfigError(name, values, "duplicate entry")
+        set_(self, "seeds", tuple(self.seeds) if not isinstance(self.seeds, int) else (self.seeds,))
         if not self.seeds:
             raise ConfigError("seeds", self.seeds, "at least one seed is needed")
         for s in self.seeds:
@@ -63,11 +158,82 @@ class BenchConfig:
                 raise ConfigError("seeds", s, "seeds must be integers >= 0")
         if len(set(self.seeds)) != len(self.seeds):
             raise ConfigError("seeds", self.seeds, "duplicate seed")
-        for name in ("num_envs", "max_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(name, v, "must be an integer >= 1")
+        for name in ("samples", "num_envs", "max_steps"):
+            _int(name, getattr(self, name), 1)
         if self.parser not in PARSERS:
             raise ConfigError("parser", self.parser, choices=PARSERS)
-        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
-            raise ConfigError("limit", self.limit, "must be an integer >= 1")
+        if self.backend not in BACKENDS:
+            raise ConfigError("backend", self.backend, choices=BACKENDS)
+        if self.limit is not None:
+            _int("limit", self.limit, 1)
+        if not isinstance(self.retry_infra, bool):
+            raise ConfigError("retry_infra", self.retry_infra, "must be true or false")
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that define the episodes (for run.json and provenance)."""
+        return {
+            "env_ids": list(self.env_ids),
+            "subsets": list(self.subsets),
+            "seeds": list(self.seeds),
+            "samples": self.samples,
+            "max_steps": self.max_steps,
+            "parser": self.parser,
+            "backend": self.backend,
+            "limit": self.limit,
+            "agents": [{"name": a.name, "kind": a.kind, **a.options} for a in self.agents],
+        }
+
+
+_FILE_FIELDS = tuple(f.name for f in fields(BenchConfig) if f.name != "agents")
+
+
+def _subsets(value: Any) -> Any:
+    if value in ("all", "test"):
+        return TEST_SUBSETS
+    return value
+
+
+def load_benchmark_file(path: str | Path, **overrides: Any) -> BenchConfig:
+    """A :class:`BenchConfig` from a TOML benchmark file; ``overrides`` (non-None) win.
+
+    Relative ``out`` paths are taken relative to the current directory, like flags.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file", str(path), "no such benchmark file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("file", str(path), f"not a readable TOML file: {exc}") from None
+    unknown = set(data) - {"bench", "agents"}
+    if unknown:
+        raise ConfigError(
+            sorted(unknown)[0], str(path), "unknown table", choices=("bench", "agents")
+        )
+    bench = data.get("bench", {})
+    if not isinstance(bench, dict):
+        raise ConfigError("bench", bench, "must be a table")
+    for key in bench:
+        if key not in _FILE_FIELDS or key == "progress":
+            raise ConfigError(f"bench.{key}", bench[key], "unknown field", choices=_FILE_FIELDS)
+    kwargs: dict[str, Any] = dict(bench)
+    if "subsets" in kwargs:
+        kwargs["subsets"] = _subsets(kwargs["subsets"])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        agents = data.get("agents")
+        if agents is not None:
+            if not isinstance(agents, list):
+                raise ConfigError("agents", agents, "use [[agents]] tables")
+            kwargs["agents"] = tuple(
+                AgentSpec.parse(a, f"agents[{i}]") for i, a in enumerate(agents)
+            )
+        kwargs.update(given)
+        if "out" not in kwargs:
+            raise ConfigError("out", None, "missing: set it in the file or pass --out")
+        return BenchConfig(**kwargs)
+    except ConfigError as exc:
+        if exc.field.split(".")[0] in given:
+            raise
+        where = exc.field if exc.field.startswith("agents") else f"bench.{exc.field}"
+        raise ConfigError(f"{where} (in {path})", exc.value, exc.reason, exc.choices) from None

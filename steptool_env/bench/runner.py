@@ -1,58 +1,143 @@
-"""The benchmark runner: agents × subsets × seeds through the single rollout loop.
+"""The benchmark runner: agents × env ids × subsets × seeds × samples, resumable.
 
-Every finished episode becomes one JSON line in ``<out>/episodes.jsonl`` with its full
-provenance (env id and version, suite hash, agent config and its hash, parser, seed, sample,
-package version, git commit, timings). The episode's env seed is derived from
-``(seed, task_id)``, so a record never depends on batch size or scheduling.
+The runner plans every episode first (each with its :func:`~steptool_env.bench.store.
+episode_key`), loads what ``<out>/episodes.jsonl`` already holds, and runs only the missing
+episodes through the single rollout loop (``num_envs`` in flight; one batched agent call per
+turn; a served model's requests run concurrently inside its agent). Each finished episode is
+appended at once with its full provenance, so a run killed at any moment resumes with the
+same command and ends with the same records, hence the same leaderboard.
+
+The env seed of an episode is derived from ``(seed, task_id, sample)``, so a record never
+depends on batch size, scheduling or on what ran before.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
-
-from steptool_env.agents import make_agent
-from steptool_env.bench.config import BenchConfig
+from steptool_env.agents import Agent, make_agent
+from steptool_env.bench.config import AgentSpec, BenchConfig
 from steptool_env.bench.provenance import config_hash, environment
+from steptool_env.bench.store import EPISODES_FILE, EpisodeStore, Key, episode_key
+from steptool_env.envs.prompts import template_id
+from steptool_env.envs.registration import ENV_IDS
 from steptool_env.rollout import EpisodeSpec, Trajectory, run_episodes
 from steptool_env.seeding import derive_seed
+from steptool_env.world.suite import load_suite
 
-EPISODES_FILE = "episodes.jsonl"
+RUN_FILE = "run.json"
+
+__all__ = ["EPISODES_FILE", "BenchRun", "episode_seed", "load_records", "run_bench"]
 
 
 def episode_seed(seed: int, task_id: str, sample: int = 0) -> int:
     return derive_seed("episode", seed, task_id, sample) % (2**31)
 
 
+@dataclass
+class BenchRun:
+    """What a call of :func:`run_bench` did."""
+
+    records: list[dict[str, Any]]
+    """One record per planned episode, in plan order (what the leaderboard ranks)."""
+    ran: int = 0
+    """Episodes run by this call."""
+    resumed: int = 0
+    """Planned episodes found already recorded (not run again)."""
+    retried: int = 0
+    """Recorded infrastructure errors run again (``retry_infra``)."""
+    outside_plan: int = 0
+    """Records in the file that this configuration does not plan (kept, not ranked)."""
+    repaired_bytes: int = 0
+    """Bytes of a torn last line removed before resuming (a killed writer)."""
+    path: Path = field(default_factory=Path)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    key: Key
+    spec: EpisodeSpec
+    env_id: str
+    subset: str
+    seed: int
+
+
+@dataclass
+class _AgentPlan:
+    spec: AgentSpec
+    agent: Agent
+    config: dict[str, Any]
+    hash: str
+    template: str
+    episodes: list[_Planned] = field(default_factory=list)
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _suite_name(env_id: str) -> str:
+    return str(ENV_IDS[env_id].get("suite", "toolbench"))
+
+
+def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
+    plans: dict[str, list[_AgentPlan]] = {}
+    agents = []
+    for spec in cfg.agents:
+        agent = make_agent(spec.kind, **dict(spec.options))
+        acfg = agent.config()
+        native = bool(getattr(agent, "native_tools", False))
+        agents.append((spec, agent, acfg, config_hash(acfg), template_id(cfg.parser, native)))
+    for env_id in cfg.env_ids:
+        suite = load_suite(_suite_name(env_id))
+        per_env = plans[env_id] = []
+        for spec, agent, acfg, h, template in agents:
+            ap = _AgentPlan(spec, agent, acfg, h, template)
+            for subset in cfg.subsets:
+                tasks = suite.split(subset)
+                tasks = tasks[: cfg.limit] if cfg.limit else tasks
+                for seed in cfg.seeds:
+                    for t in tasks:
+                        for k in range(cfg.samples):
+                            key = (spec.name, h, env_id, suite.hash, subset, seed, k, t.task_id)
+                            ep = EpisodeSpec(t.task_id, episode_seed(seed, t.task_id, k), k)
+                            ap.episodes.append(_Planned(key, ep, env_id, subset, seed))
+            per_env.append(ap)
+    return plans
+
+
 def _record(
     traj: Trajectory,
-    *,
+    p: _Planned,
+    ap: _AgentPlan,
     cfg: BenchConfig,
-    agent: str,
-    agent_cfg: dict[str, Any],
-    seed: int,
-    subset: str,
-    suite_hash: str,
+    started: float,
     env: dict[str, str],
 ) -> dict[str, Any]:
+    agent_name, h, env_id, suite_hash, subset, seed, sample, task_id = p.key
     return {
-        "agent": agent,
-        "agent_config": agent_cfg,
-        "agent_config_hash": config_hash(agent_cfg),
-        "env_id": cfg.env_id,
-        "env_version": int(cfg.env_id.rsplit("-v", 1)[1]),
+        "agent": agent_name,
+        "agent_kind": ap.spec.kind,
+        "agent_config": ap.config,
+        "agent_config_hash": h,
+        "env_id": env_id,
+        "env_version": int(env_id.rsplit("-v", 1)[1]),
         "suite_hash": suite_hash,
+        "backend": cfg.backend,
         "parser": cfg.parser,
+        "prompt_template": ap.template,
         "max_steps": cfg.max_steps,
         "subset": subset,
         "seed": seed,
-        "sample": traj.spec.sample,
-        "episode_seed": traj.spec.seed,
-        "task_id": traj.spec.task_id,
+        "sample": sample,
+        "episode_seed": p.spec.seed,
+        "task_id": task_id,
         "group": traj.group,
         "is_solved": traj.is_solved,
         "gave_up": traj.gave_up,
@@ -63,76 +148,118 @@ def _record(
         "succ_calling_rate": round(traj.succ_calling_rate, 6),
         "recall": round(traj.recall, 6),
         "statuses": traj.statuses(),
+        "api_failures": sum(1 for s in traj.steps if 5 <= s.status <= 12),
+        "tokens_in": traj.tokens_in,
+        "tokens_out": traj.tokens_out,
         "infra_error": traj.infra_error,
         "trajectory_digest": traj.digest(),
+        "started_at": _iso(started),
+        "ended_at": _iso(started + traj.wall_s),
         "wall_s": round(traj.wall_s, 6),
         **env,
     }
 
 
-def run_bench(cfg: BenchConfig) -> list[dict[str, Any]]:
-    """Run the benchmark; write ``episodes.jsonl`` as episodes finish; return the records."""
+def _write_run_file(cfg: BenchConfig, env: dict[str, str], command: str | None) -> None:
+    info = {"config": cfg.describe(), "command": command, **env}
+    tmp = cfg.out / (RUN_FILE + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, cfg.out / RUN_FILE)
+
+
+def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
+    """Run (or resume) the benchmark in ``cfg.out``; see the module doc."""
+    import gymnasium as gym
     from tqdm.auto import tqdm
 
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    plans = _plan(cfg)
     env_info = environment()
-    envs = [
-        gym.make(cfg.env_id, split=cfg.subsets[0], parser=cfg.parser, max_steps=cfg.max_steps)
-        for _ in range(cfg.num_envs)
-    ]
-    suite = envs[0].unwrapped.suite
-    plan = []
-    for agent_name in cfg.agents:
-        for subset in cfg.subsets:
-            tasks = suite.split(subset)[: cfg.limit] if cfg.limit else suite.split(subset)
-            for seed in cfg.seeds:
-                plan.append((agent_name, subset, seed, tasks))
-    total = sum(len(p[3]) for p in plan)
-    records: list[dict[str, Any]] = []
-    path = cfg.out / EPISODES_FILE
-    bar = tqdm(total=total, desc="bench", unit="ep", disable=not cfg.progress, smoothing=0.05)
-    try:
-        with path.open("w", encoding="utf-8") as fh:
-            for agent_name, subset, seed, tasks in plan:
-                for e in envs:
-                    e.unwrapped.set_split(subset)
-                agent = make_agent(agent_name, seed=seed)
-                agent_cfg = agent.config()
-                specs = [EpisodeSpec(t.task_id, episode_seed(seed, t.task_id)) for t in tasks]
-                bar.set_postfix_str(f"{agent_name} {subset} seed={seed}")
-                for traj in _ordered(run_episodes(envs, agent, specs), specs):
-                    rec = _record(
-                        traj,
-                        cfg=cfg,
-                        agent=agent_name,
-                        agent_cfg=agent_cfg,
-                        seed=seed,
-                        subset=subset,
-                        suite_hash=suite.hash,
-                        env=env_info,
+    store = EpisodeStore(cfg.out)
+    with store:
+        existing = store.load(repair=True)
+        result = BenchRun([], repaired_bytes=store.repaired_bytes, path=store.path)
+        planned = {p.key for aps in plans.values() for ap in aps for p in ap.episodes}
+        done: dict[Key, dict[str, Any]] = {}
+        for rec in existing:
+            key = episode_key(rec)
+            if key not in planned:
+                result.outside_plan += 1
+            done.setdefault(key, rec)
+        if cfg.retry_infra:
+            stale = {k for k, r in done.items() if r.get("infra_error") and k in planned}
+            if stale:
+                result.retried = len(stale)
+                kept = [r for r in existing if episode_key(r) not in stale]
+                store.rewrite(kept)
+                for k in stale:
+                    del done[k]
+        _write_run_file(cfg, env_info, command)
+        result.resumed = sum(1 for k in planned if k in done)
+        bar = tqdm(
+            total=len(planned),
+            initial=result.resumed,
+            desc="bench",
+            unit="ep",
+            disable=not cfg.progress,
+            smoothing=0.05,
+            dynamic_ncols=True,
+        )
+        try:
+            for env_id, aps in plans.items():
+                todo = [(ap, [p for p in ap.episodes if p.key not in done]) for ap in aps]
+                if not any(missing for _, missing in todo):
+                    continue
+                envs = [
+                    gym.make(
+                        env_id,
+                        split=cfg.subsets[0],
+                        parser=cfg.parser,
+                        max_steps=cfg.max_steps,
+                        backend=cfg.backend,
                     )
-                    fh.write(json.dumps(rec, sort_keys=True) + "\n")
-                    fh.flush()
-                    records.append(rec)
-                    bar.update(1)
-    finally:
-        bar.close()
-        for e in envs:
-            e.close()
-    return records
-
-
-def _ordered(trajs: Iterator[Trajectory], specs: list[EpisodeSpec]) -> Iterator[Trajectory]:
-    """Yield trajectories in spec order (records are then byte-identical across runs)."""
-    pending: dict[str, Trajectory] = {}
-    k = 0
-    for t in trajs:
-        pending[t.spec.task_id] = t
-        while k < len(specs) and specs[k].task_id in pending:
-            yield pending.pop(specs[k].task_id)
-            k += 1
+                    for _ in range(min(cfg.num_envs, max(len(m) for _, m in todo)))
+                ]
+                try:
+                    for ap, missing in todo:
+                        if not missing:
+                            continue
+                        bar.set_postfix_str(f"{ap.spec.name} on {env_id}", refresh=False)
+                        by_spec = {id(p.spec): p for p in missing}
+                        now, clock = time.time(), time.perf_counter()
+                        for traj in run_episodes(envs, ap.agent, [p.spec for p in missing]):
+                            p = by_spec[id(traj.spec)]
+                            ended = now + (time.perf_counter() - clock)
+                            rec = _record(traj, p, ap, cfg, ended - traj.wall_s, env_info)
+                            store.append(rec)
+                            done[p.key] = rec
+                            result.ran += 1
+                            bar.update(1)
+                finally:
+                    for e in envs:
+                        e.close()
+        finally:
+            bar.close()
+            for aps in plans.values():
+                for ap in aps:
+                    close = getattr(ap.agent, "close", None)
+                    if callable(close):
+                        close()
+    result.records = [
+        done[p.key] for aps in plans.values() for ap in aps for p in ap.episodes if p.key in done
+    ]
+    return result
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """The records of an ``episodes.jsonl`` file (or of a run folder), in file order."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    if path.is_dir():
+        path = path / EPISODES_FILE
+    if not path.exists():
+        from steptool_env.errors import ConfigError
+
+        raise ConfigError("results", str(path), "no episode records there")
+    store = EpisodeStore(folder)
+    store.path = path
+    return store.load()

@@ -7,6 +7,7 @@ it always lies in the observation space.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import string
@@ -75,6 +76,19 @@ def system_prompt(parser: str, schemas: Sequence[Mapping[str, Any]]) -> str:
     else:
         body = f"Available functions:\n{lines}"
     return to_ascii(f"{_INTRO}\n\n{body}\n\n{fmt}")
+
+
+def tools_system_prompt() -> str:
+    """The system prompt for models called with native ``tools=``: the task rules only (the
+    functions travel as schemas, and calls come back as structured tool calls)."""
+    return _INTRO
+
+
+def template_id(parser: str, native_tools: bool = False) -> str:
+    """A short identifier of the prompt template in use (recorded with every episode)."""
+    text = _INTRO if native_tools else f"{_INTRO}\n{_FORMATS.get(parser, parser)}"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"{'tools' if native_tools else parser}-{digest}"
 
 
 def format_action(

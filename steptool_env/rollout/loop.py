@@ -7,8 +7,10 @@ the batch size: each episode's env seed and task come from its :class:`EpisodeSp
 agents derive their randomness from the episode seed.
 
 Infrastructure failures (a backend or the agent's provider raising a
-:class:`~steptool_env.errors.StepToolError` other than a config error) end the affected
-episode with ``infra_error`` set, and the loop goes on.
+:class:`~steptool_env.errors.StepToolError` other than a config error, or an agent
+:class:`~steptool_env.agents.base.Reply` carrying ``infra_error``) end the affected
+episode with ``infra_error`` set, and the loop goes on. Token counts of replies are summed
+per episode.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from steptool_env.agents.base import Agent, TurnView
+from steptool_env.agents.base import Agent, Reply, TurnView
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError, StepToolError
 from steptool_env.rollout.records import EpisodeSpec, StepRecord, Trajectory
@@ -102,9 +104,18 @@ def run_episodes(
                 agent.name,
                 f"returned {len(actions)} actions for {len(views)} environments",
             )
-        for i, action in zip(active, actions):
+        for i, reply in zip(active, actions):
             s = slots[i]
             assert s is not None
+            if isinstance(reply, Reply):
+                s.traj.tokens_in += reply.tokens_in
+                s.traj.tokens_out += reply.tokens_out
+                if reply.infra_error:
+                    yield _finish(slots, i, infra=reply.infra_error)
+                    continue
+                action = reply.text
+            else:
+                action = reply
             try:
                 obs, reward, terminated, truncated, info = envs[i].step(action)
             except StepToolError as exc:

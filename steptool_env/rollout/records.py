@@ -46,6 +46,10 @@ class Trajectory:
     infra_error: str = ""
     """Set when the episode was cut short by an infrastructure failure (never a score)."""
     prompt: str = ""
+    tokens_in: int = 0
+    """Prompt tokens the agent's model read over the episode (0 for non-LM agents)."""
+    tokens_out: int = 0
+    """Tokens the agent's model generated over the episode."""
 
     @property
     def episode_return(self) -> float:

@@ -60,7 +60,7 @@ def test_bench_writes_records_and_leaderboards(tmp_path: Path, capsys) -> None:
     assert "| `oracle` | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 |" in md
     assert "steptool bench" in md
     csv = (tmp_path / "a" / "leaderboard.csv").read_text()
-    assert csv.splitlines()[0].startswith("agent,I1-Inst,I1-Inst std")
+    assert csv.splitlines()[0].startswith("env_id,agent,I1-Inst,I1-Inst std")
     assert "Leaderboard" in capsys.readouterr().out
 
 
@@ -75,12 +75,14 @@ def test_same_benchmark_twice_same_numbers(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--agents", "gpt"], "agents='gpt'"),
+        (["--agents", "gpt"], "agents[0]='gpt'"),
         (["--subsets", "I4-Inst"], "subsets='I4-Inst'"),
         (["--seeds", "0,0"], "duplicate seed"),
         (["--num-envs", "0"], "num_envs=0"),
         (["--parser", "xml"], "parser='xml'"),
-        (["--env-id", "StepTool/Nope-v0"], "env_id"),
+        (["--env-ids", "StepTool/Nope-v0"], "env_ids='StepTool/Nope-v0'"),
+        (["--samples", "0"], "samples=0"),
+        (["--backend", "cloud"], "backend='cloud'"),
     ],
 )
 def test_bad_flags_name_the_field(tmp_path: Path, capsys, args: list[str], needle: str) -> None:

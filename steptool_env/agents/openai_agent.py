@@ -1,0 +1,309 @@
+"""An agent for models served behind an OpenAI-compatible chat-completions endpoint (httpx).
+
+Works with vLLM, SGLang, llama.cpp's server, TGI, Ollama and hosted APIs alike: it POSTs to
+``{base_url}/chat/completions``. Two modes:
+
+- ``mode="tools"`` (default): native function calling. The env's functions go out as
+  ``tools=``, the conversation as assistant ``tool_calls`` and ``tool`` messages; the first
+  tool call of the answer becomes the action (rendered in the env's action format).
+- ``mode="text"``: the env's own system prompt (ReAct, JSON or Hermes format) and plain
+  messages (tool results as ``Observation:`` user turns); the answer text is the action.
+
+Requests in one batch run concurrently, at most ``max_concurrency`` at a time. 429 and 5xx
+answers, connection errors and timeouts are retried with exponential backoff (honouring a
+numeric ``Retry-After``); when the retries are spent, that episode ends as an
+infrastructure error (the run goes on). The API key is read from the environment variable
+named by ``api_key_env`` and never recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from steptool_env.agents.base import Reply, TurnView
+from steptool_env.envs.prompts import format_action, tools_system_prompt
+from steptool_env.errors import ConfigError, ProviderError, require
+from steptool_env.seeding import derive_seed
+
+MODES = ("tools", "text")
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class OpenAIAgentConfig:
+    """Settings of :class:`OpenAIAgent` (every field is recorded, the key's value never)."""
+
+    model: str
+    """Model name sent in each request."""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """Endpoint root; requests go to ``{base_url}/chat/completions``."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (None: no Authorization)."""
+    mode: str = "tools"
+    """``tools`` (native function calling) or ``text`` (the env's text action format)."""
+    temperature: float = 0.0
+    """Sampling temperature (0 = greedy)."""
+    max_tokens: int = 512
+    """Most tokens generated per action."""
+    seed: int | None = 0
+    """Base of the per-request ``seed`` (derived from the episode seed and step); None
+    sends no seed."""
+    timeout_s: float = 60.0
+    """Per-request timeout in seconds (connect, read and write)."""
+    max_retries: int = 3
+    """Retries after the first attempt, on 408/409/429/5xx, connection errors and timeouts."""
+    backoff_s: float = 1.0
+    """First retry delay; doubled on each further retry."""
+    max_backoff_s: float = 30.0
+    """Cap of any retry delay (also caps ``Retry-After``)."""
+    max_concurrency: int = 8
+    """Requests in flight at once."""
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+    """Extra JSON fields merged into every request (e.g. ``top_p``)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model:
+            raise ConfigError("model", self.model, "must be a non-empty string")
+        if not isinstance(self.base_url, str) or not self.base_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigError("base_url", self.base_url, "must start with http:// or https://")
+        if self.api_key_env is not None and (
+            not isinstance(self.api_key_env, str) or not self.api_key_env
+        ):
+            raise ConfigError("api_key_env", self.api_key_env, "must name a variable")
+        if self.mode not in MODES:
+            raise ConfigError("mode", self.mode, choices=MODES)
+        for name, low in (
+            ("temperature", 0.0),
+            ("timeout_s", 1e-3),
+            ("backoff_s", 0.0),
+            ("max_backoff_s", 0.0),
+        ):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < low:
+                raise ConfigError(name, v, f"must be a number >= {low}")
+        for name, low in (("max_tokens", 1), ("max_retries", 0), ("max_concurrency", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ConfigError(name, v, f"must be an integer >= {low}")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        ):
+            raise ConfigError("seed", self.seed, "must be an integer or None")
+        if not isinstance(self.extra_body, Mapping):
+            raise ConfigError("extra_body", self.extra_body, "must be a table")
+
+
+class OpenAIAgent:
+    """Acts by calling an OpenAI-compatible chat-completions endpoint (see module doc)."""
+
+    name = "openai"
+
+    def __init__(self, config: OpenAIAgentConfig | None = None, **options: Any) -> None:
+        if config is None:
+            known = OpenAIAgentConfig.__dataclass_fields__
+            for key in options:
+                if key not in known:
+                    raise ConfigError(key, options[key], "unknown option", choices=known)
+            if "model" not in options:
+                raise ConfigError("model", None, "missing: the served model's name")
+            config = OpenAIAgentConfig(**options)
+        self.cfg = config
+        self._key = ""
+        if config.api_key_env:
+            key = os.environ.get(config.api_key_env, "")
+            if not key:
+                raise ConfigError(
+                    "api_key_env", config.api_key_env, "that environment variable is not set"
+                )
+            self._key = key
+        self._url = config.base_url.rstrip("/") + "/chat/completions"
+        self._client: Any = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self.sleep: Callable[[float], None] = time.sleep
+        """How the agent waits between retries (tests may replace it)."""
+
+    @property
+    def native_tools(self) -> bool:
+        """True when the model gets the functions as ``tools=`` (recorded as the template)."""
+        return self.cfg.mode == "tools"
+
+    def config(self) -> dict[str, Any]:
+        cfg = asdict(self.cfg)
+        cfg["extra_body"] = dict(self.cfg.extra_body)
+        return {"agent": self.name, **cfg}
+
+    # ------------------------------------------------------------------ batching
+    def act(self, views: Sequence[TurnView]) -> list[Reply]:
+        if not views:
+            return []
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.cfg.max_concurrency, thread_name_prefix="steptool-openai"
+                )
+            pool = self._pool
+        return list(pool.map(self._act_one, views))
+
+    def close(self) -> None:
+        """Close the connection pool and worker threads (also done at garbage collection)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # ------------------------------------------------------------------ one request
+    def _act_one(self, view: TurnView) -> Reply:
+        payload = self.request(view)
+        try:
+            data = self._post(payload)
+            return self._reply(view, data)
+        except ProviderError as exc:
+            return Reply(infra_error=f"ProviderError: {exc}")
+
+    def request(self, view: TurnView) -> dict[str, Any]:
+        """The JSON body sent for this turn."""
+        cfg = self.cfg
+        body: dict[str, Any] = {
+            "model": cfg.model,
+            "messages": self.messages(view),
+            "temperature": cfg.temperature,
+            "max_tokens": cfg.max_tokens,
+        }
+        if cfg.mode == "tools":
+            body["tools"] = [{"type": "function", "function": s} for s in view.tools]
+        if cfg.seed is not None:
+            body["seed"] = derive_seed("openai", cfg.seed, view.episode_seed, view.step) % 2**31
+        body.update(cfg.extra_body)
+        return body
+
+    def messages(self, view: TurnView) -> list[dict[str, Any]]:
+        """The conversation in this agent's mode."""
+        msgs = view.messages
+        if self.cfg.mode == "tools":
+            out: list[dict[str, Any]] = [{"role": "system", "content": tools_system_prompt()}]
+            for m in msgs[1:]:
+                if m["role"] == "assistant" and m.get("tool_calls"):
+                    out.append(
+                        {"role": "assistant", "content": None, "tool_calls": m["tool_calls"]}
+                    )
+                else:
+                    out.append(dict(m))
+            return out
+        out = []
+        for m in msgs:
+            if m["role"] == "tool":
+                out.append({"role": "user", "content": f"Observation: {m['content']}"})
+            else:
+                out.append({"role": m["role"], "content": m["content"]})
+        return out
+
+    def _reply(self, view: TurnView, data: Any) -> Reply:
+        try:
+            message = data["choices"][0]["message"]
+            if not isinstance(message, dict):
+                raise TypeError("message is not an object")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ProviderError(f"malformed chat-completions response ({exc!r})") from None
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        tokens_in = _count(usage.get("prompt_tokens"))
+        tokens_out = _count(usage.get("completion_tokens"))
+        content = message.get("content")
+        content = content if isinstance(content, str) else ""
+        calls = message.get("tool_calls")
+        if self.cfg.mode == "tools" and isinstance(calls, list) and calls:
+            text = _call_text(view.parser, calls[0], content)
+        else:
+            text = content
+        return Reply(text, tokens_in, tokens_out)
+
+    def _post(self, payload: dict[str, Any]) -> Any:
+        httpx = require("httpx", "bench")
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    limits = httpx.Limits(max_connections=self.cfg.max_concurrency)
+                    self._client = httpx.Client(timeout=self.cfg.timeout_s, limits=limits)
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        attempts = self.cfg.max_retries + 1
+        problem = ""
+        for attempt in range(attempts):
+            wait = min(self.cfg.backoff_s * 2**attempt, self.cfg.max_backoff_s)
+            try:
+                resp = self._client.post(self._url, json=payload, headers=headers)
+            except httpx.TimeoutException:
+                problem = f"timeout after {self.cfg.timeout_s:g} s"
+            except httpx.TransportError as exc:
+                problem = f"connection error: {exc!r}"
+            else:
+                if resp.status_code == 200:
+                    try:
+                        return resp.json()
+                    except ValueError:
+                        raise ProviderError(
+                            f"malformed response from {self._url}: not JSON"
+                        ) from None
+                problem = f"HTTP {resp.status_code}: {resp.text[:200]!r}"
+                if resp.status_code not in RETRY_STATUSES:
+                    raise ProviderError(f"{problem} from {self._url} (not retried)")
+                after = _retry_after(resp.headers.get("retry-after"))
+                if after is not None:
+                    wait = min(after, self.cfg.max_backoff_s)
+            if attempt + 1 < attempts:
+                self.sleep(wait)
+        raise ProviderError(f"{problem} from {self._url} ({attempts} attempts)")
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _call_text(parser: str, call: Any, thought: str) -> str:
+    """A structured tool call rendered in the env's action format (data, never code).
+
+    Arguments that are not a JSON object are passed on as they are, so the env answers
+    with its bad-input observation.
+    """
+    fn = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(fn, dict):
+        return thought
+    name = fn.get("name") if isinstance(fn.get("name"), str) else ""
+    raw = fn.get("arguments", "{}")
+    args = raw
+    if isinstance(raw, str):
+        try:
+            args = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            args = raw
+    if isinstance(args, dict):
+        return format_action(parser, name, args, thought=thought.strip())
+    text = raw if isinstance(raw, str) else json.dumps(raw)
+    if parser == "react":
+        return f"Thought: {thought.strip()}\nAction: {name}\nAction Input: {text}"
+    return json.dumps({"name": name, "arguments": text})

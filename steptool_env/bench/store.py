@@ -1,0 +1,149 @@
+"""The episode store: ``episodes.jsonl``, appended one complete line per finished episode.
+
+Crash safety. Each record is one JSON line written by a single ``write`` on a file opened
+with ``O_APPEND``, as soon as its episode ends. A process killed at any moment (``kill -9``)
+leaves every finished record intact; at worst the line being written is cut short. Loading
+drops such a torn last line (it is the only place one can be) and truncates the file back
+to its last complete record before anything new is appended, so a resumed run never writes
+after garbage. A torn or undecodable line anywhere else means the file was changed by
+something else: that is reported with its line number, never silently dropped.
+
+Identity. A record is identified by :func:`episode_key` (agent label and config hash, env
+id, suite hash, subset, seed, sample, task id). A resumed run runs only the keys it lacks.
+One lock file per folder stops two runners from writing to the same store at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from steptool_env.errors import ConfigError
+
+EPISODES_FILE = "episodes.jsonl"
+KEY_FIELDS = (
+    "agent",
+    "agent_config_hash",
+    "env_id",
+    "suite_hash",
+    "subset",
+    "seed",
+    "sample",
+    "task_id",
+)
+
+Key = tuple[Any, ...]
+
+
+def episode_key(record: dict[str, Any]) -> Key:
+    """The identity of an episode record (what a resumed run checks for)."""
+    return tuple(record[k] for k in KEY_FIELDS)
+
+
+class EpisodeStore:
+    """Append-only, crash-safe JSON-lines file of episode records (see module doc)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / EPISODES_FILE
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
+        self.repaired_bytes = 0
+        """Bytes of a torn last line removed by :meth:`load` (0 when the file was clean)."""
+
+    # ------------------------------------------------------------------ reading
+    def load(self, repair: bool = False) -> list[dict[str, Any]]:
+        """Every complete record, in file order. A torn last line is skipped; with
+        ``repair`` (only while holding the lock, see :meth:`open`) it is also cut off."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        records: list[dict[str, Any]] = []
+        pos = 0
+        lines = data.split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            last = number == len(lines)
+            if not line.strip():
+                pos += len(line) + 1
+                continue
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("not an object")
+                if last:  # complete JSON but no newline: a write cut short just before it
+                    raise ValueError("no end of line")
+            except ValueError as exc:
+                if last:
+                    self.repaired_bytes = len(data) - pos
+                    if self.repaired_bytes and repair:
+                        with self.path.open("r+b") as fh:
+                            fh.truncate(pos)
+                    break
+                raise ConfigError(
+                    "episodes", f"{self.path}:{number}", f"corrupt record ({exc})"
+                ) from None
+            records.append(rec)
+            pos += len(line) + 1
+        return records
+
+    # ------------------------------------------------------------------ writing
+    def open(self) -> None:
+        """Take the folder's lock and open the file for appending."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock = os.open(self.folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            raise ConfigError(
+                "out", str(self.folder), "another steptool bench is writing to this folder"
+            ) from None
+        except ImportError:  # pragma: no cover - no fcntl (Windows): no lock
+            pass
+        self._lock_fd = lock
+        self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record as one line, in one ``write`` call."""
+        if self._fd is None:
+            raise RuntimeError("EpisodeStore.open() first")
+        line = (json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n").encode()
+        view = memoryview(line)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    def rewrite(self, records: Iterable[dict[str, Any]]) -> None:
+        """Replace the file's content atomically (write a temporary file, then rename)."""
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, sort_keys=True, ensure_ascii=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        if self._fd is not None:  # reopen: the old descriptor points at the replaced file
+            os.close(self._fd)
+            self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> EpisodeStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
