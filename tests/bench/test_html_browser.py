@@ -1,0 +1,115 @@
+"""The HTML leaderboard in a real browser: headless Chromium loads it from disk with no
+network, the table and plots render, and clicking a column header sorts the rows.
+
+Skips (saying why) without a Chromium binary, unless ``STEPTOOL_REQUIRE_BROWSER=1`` (CI
+installs Debian's ``chromium`` and sets it), where a missing browser fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from steptool_env.bench import BenchConfig, run_bench, write_leaderboard
+from tests.bench.chromium import Chromium, find_chromium
+
+BINARY = find_chromium()
+if BINARY is None and os.environ.get("STEPTOOL_REQUIRE_BROWSER") != "1":
+    pytest.skip(
+        "no chromium binary (apt-get install chromium); CI requires it",
+        allow_module_level=True,
+    )
+
+ROWS = "Array.from(document.querySelectorAll('table.leaderboard tbody tr'))"
+
+
+def _agents(page: Chromium) -> list[str]:
+    return page.evaluate(f"{ROWS}.map(r => r.cells[0].textContent)")
+
+
+def _column(page: Chromium, header: str) -> list[float]:
+    return page.evaluate(
+        f"""(() => {{
+          const heads = Array.from(document.querySelectorAll('table.leaderboard thead th'));
+          const i = heads.findIndex(h => h.textContent.trim() === {header!r});
+          return {ROWS}.map(r => parseFloat(r.cells[i].dataset.value));
+        }})()"""
+    )
+
+
+def _click_header(page: Chromium, header: str) -> None:
+    box = page.evaluate(
+        f"""(() => {{
+          const h = Array.from(document.querySelectorAll('table.leaderboard thead th'))
+            .find(h => h.textContent.trim() === {header!r});
+          h.scrollIntoView();
+          const r = h.getBoundingClientRect();
+          return [r.left + r.width / 2, r.top + r.height / 2];
+        }})()"""
+    )
+    page.click(*box)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Chromium:
+    assert BINARY is not None, "STEPTOOL_REQUIRE_BROWSER=1 but no chromium binary found"
+    out = tmp_path_factory.mktemp("html")
+    cfg = BenchConfig(
+        out,
+        agents=("random", "heuristic", "oracle"),
+        subsets=("I1-Inst", "I2-Cat", "I3-Inst"),
+        seeds=(0, 1),
+        limit=8,
+        progress=False,
+    )
+    run = run_bench(cfg)
+    paths = write_leaderboard(run.records, out, command="steptool bench ...")
+    browser = Chromium(BINARY)
+    try:
+        browser.open(Path(paths["html"]).resolve().as_uri())
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_page_loads_from_disk_without_network(page: Chromium) -> None:
+    urls = page.requested_urls()
+    assert urls, "the browser reported no request at all"
+    assert all(u.startswith(("file:", "data:")) for u in urls), urls
+    assert page.evaluate("document.title") == "steptool-env leaderboard"
+
+
+def test_table_and_plots_render(page: Chromium) -> None:
+    assert sorted(_agents(page)) == ["heuristic", "oracle", "random"]
+    assert _agents(page)[0] == "oracle"  # sorted by Average, best first
+    heads = page.evaluate(
+        "Array.from(document.querySelectorAll('table.leaderboard thead th'))"
+        ".map(h => h.textContent.trim())"
+    )
+    assert heads[:5] == ["Agent", "I1-Inst", "I2-Cat", "I3-Inst", "Average"]
+    images = page.evaluate(
+        "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert len(images) == 2
+    assert all(done and w > 300 and h > 200 for done, w, h in images), images
+    visible = page.evaluate(
+        "(() => { const r = document.querySelector('table.leaderboard').getBoundingClientRect();"
+        " return r.width > 200 && r.height > 50; })()"
+    )
+    assert visible
+
+
+def test_clicking_a_header_sorts_the_rows(page: Chromium) -> None:
+    _click_header(page, "Steps")
+    first = _column(page, "Steps")
+    _click_header(page, "Steps")
+    second = _column(page, "Steps")
+    assert first == sorted(first, reverse=True)
+    assert second == sorted(second)
+    assert first != second  # the values differ between agents, so the order changed
+    _click_header(page, "Agent")
+    by_name = _agents(page)
+    assert by_name == sorted(by_name, reverse=True)
+    assert page.evaluate("Array.from(document.querySelectorAll('thead th[aria-sort]')).length") == 1
