@@ -25,6 +25,7 @@ Every error names the offending field (``bench.seeds``, ``agents[1].kind`` ...).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -184,7 +185,7 @@ class BenchConfig:
         }
 
 
-_FILE_FIELDS = tuple(f.name for f in fields(BenchConfig) if f.name != "agents")
+_FILE_FIELDS = tuple(f.name for f in fields(BenchConfig) if f.name not in ("agents", "progress"))
 
 
 def _subsets(value: Any) -> Any:
@@ -207,15 +208,15 @@ def load_benchmark_file(path: str | Path, **overrides: Any) -> BenchConfig:
         raise ConfigError("file", str(path), f"not a readable TOML file: {exc}") from None
     unknown = set(data) - {"bench", "agents"}
     if unknown:
-        raise ConfigError(
-            sorted(unknown)[0], str(path), "unknown table", choices=("bench", "agents")
-        )
+        raise ConfigError(sorted(unknown)[0], str(path), "unknown table", ("bench", "agents"))
     bench = data.get("bench", {})
     if not isinstance(bench, dict):
-        raise ConfigError("bench", bench, "must be a table")
+        raise ConfigError("bench", bench, f"must be a table (in {path})")
     for key in bench:
-        if key not in _FILE_FIELDS or key == "progress":
-            raise ConfigError(f"bench.{key}", bench[key], "unknown field", choices=_FILE_FIELDS)
+        if key not in _FILE_FIELDS:
+            raise ConfigError(
+                f"bench.{key}", bench[key], f"unknown field (in {path})", _FILE_FIELDS
+            )
     kwargs: dict[str, Any] = dict(bench)
     if "subsets" in kwargs:
         kwargs["subsets"] = _subsets(kwargs["subsets"])
@@ -233,7 +234,8 @@ def load_benchmark_file(path: str | Path, **overrides: Any) -> BenchConfig:
             raise ConfigError("out", None, "missing: set it in the file or pass --out")
         return BenchConfig(**kwargs)
     except ConfigError as exc:
-        if exc.field.split(".")[0] in given:
+        if re.split(r"[.\[]", exc.field)[0] in given:
             raise
         where = exc.field if exc.field.startswith("agents") else f"bench.{exc.field}"
-        raise ConfigError(f"{where} (in {path})", exc.value, exc.reason, exc.choices) from None
+        reason = f"{exc.reason} (in {path})" if exc.reason else f"in {path}"
+        raise ConfigError(where, exc.value, reason, exc.choices) from None

@@ -105,9 +105,11 @@ def leaderboard_table(records: Sequence[dict[str, Any]]):
 
 
 def timing_table(records: Sequence[dict[str, Any]]):
-    """Seconds, tokens in and out per episode, per (env id, agent) (measurements)."""
+    """Seconds, tokens in and out per episode, per (env id, agent) (measurements), over the
+    episodes without an infrastructure error, like every leaderboard column."""
     df = frame(records)
-    g = df.groupby(INDEX, sort=False)
+    ok = df[df["infra_error"] == ""]
+    g = (ok if len(ok) else df).groupby(INDEX, sort=False)
     out = g[["wall_s", "tokens_in", "tokens_out"]].mean()
     out.columns = ["seconds/episode", "tokens in/episode", "tokens out/episode"]
     return out

@@ -19,7 +19,11 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _label(env_id: str, agent: str, many_envs: bool) -> str:
-    return f"{agent} ({env_id})" if many_envs else agent
+    """A legend label shown verbatim: ``$`` would start math text, and matplotlib hides
+    labels that start with ``_``."""
+    label = f"{agent} ({env_id})" if many_envs else str(agent)
+    label = label.replace("$", r"\$")
+    return " " + label if label.startswith("_") else label
 
 
 def subsets_figure(table) -> Any:

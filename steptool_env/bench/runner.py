@@ -24,7 +24,13 @@ from typing import Any
 from steptool_env.agents import Agent, make_agent
 from steptool_env.bench.config import AgentSpec, BenchConfig
 from steptool_env.bench.provenance import config_hash, environment
-from steptool_env.bench.store import EPISODES_FILE, EpisodeStore, Key, episode_key
+from steptool_env.bench.store import (
+    EPISODES_FILE,
+    EpisodeStore,
+    Key,
+    SharedFields,
+    episode_key,
+)
 from steptool_env.envs.prompts import template_id
 from steptool_env.envs.registration import ENV_IDS
 from steptool_env.rollout import EpisodeSpec, Trajectory, run_episodes
@@ -112,52 +118,53 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
     return plans
 
 
-def _record(
-    traj: Trajectory,
-    p: _Planned,
-    ap: _AgentPlan,
-    cfg: BenchConfig,
-    started: float,
-    env: dict[str, str],
-) -> dict[str, Any]:
-    agent_name, h, env_id, suite_hash, subset, seed, sample, task_id = p.key
+def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) -> dict:
+    """The fields shared by every record of one agent on one env id (built once)."""
     return {
-        "agent": agent_name,
+        "agent": ap.spec.name,
         "agent_kind": ap.spec.kind,
         "agent_config": ap.config,
-        "agent_config_hash": h,
+        "agent_config_hash": ap.hash,
         "env_id": env_id,
         "env_version": int(env_id.rsplit("-v", 1)[1]),
-        "suite_hash": suite_hash,
         "backend": cfg.backend,
         "parser": cfg.parser,
         "prompt_template": ap.template,
         "max_steps": cfg.max_steps,
-        "subset": subset,
-        "seed": seed,
-        "sample": sample,
-        "episode_seed": p.spec.seed,
-        "task_id": task_id,
-        "group": traj.group,
-        "is_solved": traj.is_solved,
-        "gave_up": traj.gave_up,
-        "terminated": traj.terminated,
-        "truncated": traj.truncated,
-        "return": round(traj.episode_return, 6),
-        "n_steps": traj.n_steps,
-        "succ_calling_rate": round(traj.succ_calling_rate, 6),
-        "recall": round(traj.recall, 6),
-        "statuses": traj.statuses(),
-        "api_failures": sum(1 for s in traj.steps if 5 <= s.status <= 12),
-        "tokens_in": traj.tokens_in,
-        "tokens_out": traj.tokens_out,
-        "infra_error": traj.infra_error,
-        "trajectory_digest": traj.digest(),
-        "started_at": _iso(started),
-        "ended_at": _iso(started + traj.wall_s),
-        "wall_s": round(traj.wall_s, 6),
         **env,
     }
+
+
+def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
+    """The per-episode fields of a record (the shared ones come from :func:`_static`)."""
+    steps = traj.steps
+    rec: dict[str, Any] = dict(
+        suite_hash=p.key[3],
+        subset=p.subset,
+        seed=p.seed,
+        sample=p.spec.sample,
+        episode_seed=p.spec.seed,
+        task_id=p.spec.task_id,
+        group=traj.group,
+        is_solved=traj.is_solved,
+        gave_up=traj.gave_up,
+        terminated=traj.terminated,
+        truncated=traj.truncated,
+        n_steps=len(steps),
+        succ_calling_rate=round(traj.succ_calling_rate, 6),
+        recall=round(traj.recall, 6),
+        statuses=traj.statuses(),
+        api_failures=sum(1 for s in steps if 5 <= s.status <= 12),
+        tokens_in=traj.tokens_in,
+        tokens_out=traj.tokens_out,
+        infra_error=traj.infra_error,
+        trajectory_digest=traj.digest(),
+        started_at=_iso(started),
+        ended_at=_iso(started + traj.wall_s),
+        wall_s=round(traj.wall_s, 6),
+    )
+    rec["return"] = round(traj.episode_return, 6)
+    return rec
 
 
 def _write_run_file(cfg: BenchConfig, env: dict[str, str], command: str | None) -> None:
@@ -225,13 +232,14 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
                             continue
                         bar.set_postfix_str(f"{ap.spec.name} on {env_id}", refresh=False)
                         by_spec = {id(p.spec): p for p in missing}
+                        shared = SharedFields(_static(ap, env_id, cfg, env_info))
                         now, clock = time.time(), time.perf_counter()
                         for traj in run_episodes(envs, ap.agent, [p.spec for p in missing]):
                             p = by_spec[id(traj.spec)]
                             ended = now + (time.perf_counter() - clock)
-                            rec = _record(traj, p, ap, cfg, ended - traj.wall_s, env_info)
-                            store.append(rec)
-                            done[p.key] = rec
+                            own = _record(traj, p, ended - traj.wall_s)
+                            store.append(own, shared)
+                            done[p.key] = {**shared.fields, **own}
                             result.ran += 1
                             bar.update(1)
                 finally:

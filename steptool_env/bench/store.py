@@ -38,6 +38,19 @@ KEY_FIELDS = (
 Key = tuple[Any, ...]
 
 
+class SharedFields:
+    """Fields shared by many records (provenance of one agent on one env), JSON-encoded once.
+
+    ``prefix`` is the encoded object without its closing brace, followed by ``", "``, so a
+    line is ``prefix + json.dumps(rest)[1:]``: one valid JSON object, no key twice (the
+    caller keeps the key sets disjoint; :meth:`EpisodeStore.append` is the only user).
+    """
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+        self.prefix = json.dumps(fields, ensure_ascii=True)[:-1] + ", "
+
+
 def episode_key(record: dict[str, Any]) -> Key:
     """The identity of an episode record (what a resumed run checks for)."""
     return tuple(record[k] for k in KEY_FIELDS)
@@ -58,6 +71,7 @@ class EpisodeStore:
     def load(self, repair: bool = False) -> list[dict[str, Any]]:
         """Every complete record, in file order. A torn last line is skipped; with
         ``repair`` (only while holding the lock, see :meth:`open`) it is also cut off."""
+        self.repaired_bytes = 0
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -78,8 +92,8 @@ class EpisodeStore:
                     raise ValueError("no end of line")
             except ValueError as exc:
                 if last:
-                    self.repaired_bytes = len(data) - pos
-                    if self.repaired_bytes and repair:
+                    if repair and len(data) > pos:
+                        self.repaired_bytes = len(data) - pos
                         with self.path.open("r+b") as fh:
                             fh.truncate(pos)
                     break
@@ -109,12 +123,17 @@ class EpisodeStore:
         self._lock_fd = lock
         self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write one record as one line, in one ``write`` call."""
+    def append(self, record: dict[str, Any], shared: SharedFields | None = None) -> None:
+        """Write one record as one line, in one ``write`` call.
+
+        With ``shared``, the record holds only the other fields: the line is the shared
+        fields' JSON (encoded once per run) followed by this record's.
+        """
         if self._fd is None:
             raise RuntimeError("EpisodeStore.open() first")
-        line = (json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n").encode()
-        view = memoryview(line)
+        body = json.dumps(record, ensure_ascii=True)
+        text = f"{shared.prefix}{body[1:]}\n" if shared is not None else body + "\n"
+        view = memoryview(text.encode())
         while view:
             n = os.write(self._fd, view)
             view = view[n:]
@@ -124,7 +143,7 @@ class EpisodeStore:
         tmp = self.path.with_suffix(".jsonl.tmp")
         with tmp.open("w", encoding="utf-8") as fh:
             for rec in records:
-                fh.write(json.dumps(rec, sort_keys=True, ensure_ascii=True) + "\n")
+                fh.write(json.dumps(rec, ensure_ascii=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)

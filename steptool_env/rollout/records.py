@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,17 @@ class Trajectory:
         return out
 
     def digest(self) -> str:
-        """A hash of everything the agent and env exchanged (determinism checks)."""
-        blob = json.dumps([asdict(s) for s in self.steps], sort_keys=True, ensure_ascii=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        """A hash of everything the agent and env exchanged (determinism checks).
+
+        Each text is length-prefixed, so no content can imitate a field boundary.
+        """
+        h = hashlib.sha256()
+        for s in self.steps:
+            parts = (s.action, s.observation, s.error, s.function)
+            text = "".join(f"{len(p)}:{p}" for p in parts)
+            h.update(
+                f"{text}{s.reward!r}|{s.status}|{s.succ_calling}|{s.contribution!r};".encode(
+                    "utf-8", "surrogatepass"
+                )
+            )
+        return h.hexdigest()
