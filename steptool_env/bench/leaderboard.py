@@ -30,6 +30,7 @@ from typing import Any
 
 from steptool_env.bench.store import KEY_FIELDS
 from steptool_env.errors import ConfigError, require
+from steptool_env.world.suite import SPLITS
 
 METRICS = ("SuccCalling", "Recall", "Steps", "Tokens", "episodes", "seeds", "samples", "infra")
 INDEX = ["env_id", "agent"]
@@ -48,8 +49,10 @@ def frame(records: Sequence[dict[str, Any]]):
 
 
 def subsets_of(df) -> list[str]:
-    """Subsets in first-seen order of the records."""
-    return list(dict.fromkeys(df["subset"]))
+    """Subsets in the suite's order (train, val, I1-Inst ... I3-Inst), others after them
+    in name order."""
+    known = {s: i for i, s in enumerate(SPLITS)}
+    return sorted(set(df["subset"]), key=lambda s: (known.get(s, len(known)), s))
 
 
 def pass_hat_k(solved: Sequence[bool]) -> float:
