@@ -37,15 +37,13 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def _bench(args: argparse.Namespace) -> int:
     from steptool_env.bench import BenchConfig, load_benchmark_file, run_bench, write_leaderboard
-    from steptool_env.world.suite import TEST_SUBSETS
 
     given = {
         "out": Path(args.out) if args.out else None,
         "agents": _csv(args.agents) if args.agents else None,
         "env_ids": _csv(args.env_ids) if args.env_ids else None,
-        "subsets": (TEST_SUBSETS if args.subsets in ("all", "test") else _csv(args.subsets))
-        if args.subsets
-        else None,
+        "subsets": (args.subsets if args.subsets in ("all", "test") else _csv(args.subsets or ""))
+        or None,
         "seeds": args.seeds,
         "samples": args.samples,
         "num_envs": args.num_envs,
@@ -59,9 +57,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.file:
         cfg = load_benchmark_file(args.file, **given)
     else:
-        given.setdefault("out", None)
-        if given["out"] is None:
-            given["out"] = Path("runs/bench")
+        given["out"] = given["out"] or Path("runs/bench")
         cfg = BenchConfig(**{k: v for k, v in given.items() if v is not None})
     command = "steptool " + " ".join(shlex.quote(a) for a in args.argv)
     run = run_bench(cfg, command=command)

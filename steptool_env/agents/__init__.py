@@ -36,9 +36,9 @@ def make_agent(name: str, seed: int | None = None, **kwargs: Any) -> Agent:
         return OpenAIAgent(**kwargs)
     allowed = _OPTIONS[name]
     for key in kwargs:
-        if key not in allowed and not (key == "seed" and name != "random"):
+        if key not in allowed and key != "seed":  # deterministic agents ignore a seed
             raise ConfigError(f"{name}.{key}", kwargs[key], "unknown option", choices=allowed)
-    kwargs = {k: v for k, v in kwargs.items() if k in allowed}
+    kwargs = {k: kwargs[k] for k in allowed if k in kwargs}
     if name == "random":
         return RandomAgent(**kwargs)
     if name == "heuristic":

@@ -107,7 +107,7 @@ class BenchConfig:
     env_ids: tuple[str, ...] = ("StepTool/ToolBench-v0",)
     """Registered env ids."""
     subsets: tuple[str, ...] = TEST_SUBSETS
-    """Test subsets (or any split) to evaluate on."""
+    """Test subsets (or any split) to evaluate on; ``"test"`` (or ``"all"``) is the six."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds; pass rates are reported as mean ± std over them."""
     samples: int = 1
@@ -140,7 +140,9 @@ class BenchConfig:
         set_(self, "out", Path(self.out))
         for name, choices in (("env_ids", ENV_IDS), ("subsets", SPLITS)):
             values = getattr(self, name)
-            if isinstance(values, str):
+            if name == "subsets" and values in ("all", "test"):
+                values = TEST_SUBSETS
+            elif isinstance(values, str):
                 values = (values,)
             values = tuple(values)
             set_(self, name, values)
@@ -188,12 +190,6 @@ class BenchConfig:
 _FILE_FIELDS = tuple(f.name for f in fields(BenchConfig) if f.name not in ("agents", "progress"))
 
 
-def _subsets(value: Any) -> Any:
-    if value in ("all", "test"):
-        return TEST_SUBSETS
-    return value
-
-
 def load_benchmark_file(path: str | Path, **overrides: Any) -> BenchConfig:
     """A :class:`BenchConfig` from a TOML benchmark file; ``overrides`` (non-None) win.
 
@@ -218,8 +214,6 @@ def load_benchmark_file(path: str | Path, **overrides: Any) -> BenchConfig:
                 f"bench.{key}", bench[key], f"unknown field (in {path})", _FILE_FIELDS
             )
     kwargs: dict[str, Any] = dict(bench)
-    if "subsets" in kwargs:
-        kwargs["subsets"] = _subsets(kwargs["subsets"])
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         agents = data.get("agents")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from steptool_env.bench.leaderboard import describe_run, metric_columns
+from steptool_env.bench.leaderboard import describe_run, errors_text, fmt, metric_columns
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d2330}
@@ -53,10 +53,6 @@ def _cell(value: Any, text: str, extra: str = "") -> str:
     return f'<td data-value="{html.escape(num)}">{text}{extra}</td>'
 
 
-def _num(v: float, digits: int = 1) -> str:
-    return "–" if v != v else f"{v:.{digits}f}"
-
-
 def _table(table, timing) -> str:
     subsets, statuses = metric_columns(table)
     has_k = "pass^k" in table
@@ -70,15 +66,15 @@ def _table(table, timing) -> str:
         out.append(_cell(agent, f"<code>{html.escape(str(agent))}</code>"))
         for col in [*subsets, "Average"]:
             std = row[f"{col} std"]
-            out.append(_cell(row[col], _num(row[col]), f' <span class="std">± {_num(std)}</span>'))
+            out.append(_cell(row[col], fmt(row[col]), f' <span class="std">± {fmt(std)}</span>'))
         if has_k:
-            out.append(_cell(row["pass^k"], _num(row["pass^k"])))
+            out.append(_cell(row["pass^k"], fmt(row["pass^k"])))
         sec = float(timing.loc[(env_id, agent), "seconds/episode"])
         out += [
-            _cell(row["SuccCalling"], _num(row["SuccCalling"])),
-            _cell(row["Recall"], _num(row["Recall"])),
-            _cell(row["Steps"], _num(row["Steps"], 2)),
-            _cell(row["Tokens"], _num(row["Tokens"], 0) if row["Tokens"] else "–"),
+            _cell(row["SuccCalling"], fmt(row["SuccCalling"])),
+            _cell(row["Recall"], fmt(row["Recall"])),
+            _cell(row["Steps"], fmt(row["Steps"], 2)),
+            _cell(row["Tokens"], fmt(row["Tokens"], 0) if row["Tokens"] else "–"),
             _cell(sec, f"{sec:.4f}"),
             _cell(int(row["episodes"]), str(int(row["episodes"]))),
             _cell(int(row["infra"]), str(int(row["infra"]))),
@@ -87,8 +83,7 @@ def _table(table, timing) -> str:
     out.append("</tbody></table>")
     if statuses:
         counts = ", ".join(
-            f"{html.escape(str(agent))}: "
-            + (" ".join(f"{c.split()[1]}×{int(r[c])}" for c in statuses if r[c]) or "none")
+            f"{html.escape(str(agent))}: " + errors_text(r, statuses, sep=" ", none="none")
             for (_, agent), r in table.iterrows()
         )
         out.append(f'<p class="meta">Errors by status code: {counts}</p>')

@@ -151,13 +151,15 @@ def metric_columns(table) -> tuple[list[str], list[str]]:
     return subsets, statuses
 
 
-def _fmt(v: float, digits: int = 1) -> str:
+def fmt(v: float, digits: int = 1) -> str:
+    """A number for display ("–" for NaN)."""
     return "–" if v != v else f"{v:.{digits}f}"
 
 
-def _errors(row, statuses: list[str]) -> str:
+def errors_text(row, statuses: list[str], sep: str = ", ", none: str = "–") -> str:
+    """``code×count`` for each status column of a leaderboard row with a non-zero count."""
     parts = [f"{c.split()[1]}×{int(row[c])}" for c in statuses if row[c]]
-    return ", ".join(parts) or "–"
+    return sep.join(parts) or none
 
 
 def to_markdown(table, timing=None) -> str:
@@ -172,18 +174,18 @@ def to_markdown(table, timing=None) -> str:
     for (env_id, agent), row in table.iterrows():
         cells = [f"`{agent}`"]
         for col in [*subsets, "Average"]:
-            cells.append(f"{_fmt(row[col])} ± {_fmt(row[col + ' std'])}")
+            cells.append(f"{fmt(row[col])} ± {fmt(row[col + ' std'])}")
         if has_k:
-            cells.append(_fmt(row["pass^k"]))
+            cells.append(fmt(row["pass^k"]))
         cells += [
-            _fmt(row["SuccCalling"]),
-            _fmt(row["Recall"]),
-            _fmt(row["Steps"], 2),
-            _fmt(row["Tokens"], 0) if row["Tokens"] else "–",
+            fmt(row["SuccCalling"]),
+            fmt(row["Recall"]),
+            fmt(row["Steps"], 2),
+            fmt(row["Tokens"], 0) if row["Tokens"] else "–",
         ]
         if timing is not None:
             cells.append(f"{timing.loc[(env_id, agent), 'seconds/episode']:.4f}")
-        cells += [_errors(row, statuses), str(int(row["episodes"])), str(int(row["infra"]))]
+        cells += [errors_text(row, statuses), str(int(row["episodes"])), str(int(row["infra"]))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

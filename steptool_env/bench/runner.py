@@ -34,8 +34,10 @@ from steptool_env.bench.store import (
 )
 from steptool_env.envs.prompts import template_id
 from steptool_env.envs.registration import ENV_IDS
+from steptool_env.errors import ConfigError
 from steptool_env.rollout import EpisodeSpec, Trajectory, run_episodes
 from steptool_env.seeding import derive_seed
+from steptool_env.tools.status import API_FAILURES
 from steptool_env.world.suite import load_suite
 
 RUN_FILE = "run.json"
@@ -70,7 +72,6 @@ class BenchRun:
 class _Planned:
     key: Key
     spec: EpisodeSpec
-    env_id: str
     subset: str
     seed: int
 
@@ -82,6 +83,7 @@ class _AgentPlan:
     config: dict[str, Any]
     hash: str
     template: str
+    suite_hash: str
     episodes: list[_Planned] = field(default_factory=list)
 
 
@@ -112,7 +114,7 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
         suite = load_suite(_suite_name(env_id))
         per_env = plans[env_id] = []
         for spec, agent, acfg, h, template in agents:
-            ap = _AgentPlan(spec, agent, acfg, h, template)
+            ap = _AgentPlan(spec, agent, acfg, h, template, suite.hash)
             for subset in cfg.subsets:
                 tasks = suite.split(subset)
                 tasks = tasks[: cfg.limit] if cfg.limit else tasks
@@ -121,7 +123,7 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
                         for k in range(cfg.samples):
                             key = (spec.name, h, env_id, suite.hash, subset, seed, k, t.task_id)
                             ep = EpisodeSpec(t.task_id, episode_seed(seed, t.task_id, k), k)
-                            ap.episodes.append(_Planned(key, ep, env_id, subset, seed))
+                            ap.episodes.append(_Planned(key, ep, subset, seed))
             per_env.append(ap)
     return plans
 
@@ -135,6 +137,7 @@ def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) 
         "agent_config_hash": ap.hash,
         "env_id": env_id,
         "env_version": int(env_id.rsplit("-v", 1)[1]),
+        "suite_hash": ap.suite_hash,
         "backend": cfg.backend,
         "parser": cfg.parser,
         "prompt_template": ap.template,
@@ -147,7 +150,6 @@ def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
     """The per-episode fields of a record (the shared ones come from :func:`_static`)."""
     steps = traj.steps
     rec: dict[str, Any] = dict(
-        suite_hash=p.key[3],
         subset=p.subset,
         seed=p.seed,
         sample=p.spec.sample,
@@ -162,7 +164,7 @@ def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
         succ_calling_rate=round(traj.succ_calling_rate, 6),
         recall=round(traj.recall, 6),
         statuses=traj.statuses(),
-        api_failures=sum(1 for s in steps if 5 <= s.status <= 12),
+        api_failures=sum(1 for s in steps if s.status in API_FAILURES),
         tokens_in=traj.tokens_in,
         tokens_out=traj.tokens_out,
         infra_error=traj.infra_error,
@@ -269,13 +271,7 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
 def load_records(path: Path) -> list[dict[str, Any]]:
     """The records of an ``episodes.jsonl`` file (or of a run folder), in file order."""
     path = Path(path)
-    folder = path if path.is_dir() else path.parent
-    if path.is_dir():
-        path = path / EPISODES_FILE
-    if not path.exists():
-        from steptool_env.errors import ConfigError
-
-        raise ConfigError("results", str(path), "no episode records there")
-    store = EpisodeStore(folder)
-    store.path = path
+    store = EpisodeStore(path) if path.is_dir() else EpisodeStore(path.parent, path.name)
+    if not store.path.exists():
+        raise ConfigError("results", str(store.path), "no episode records there")
     return store.load()

@@ -59,9 +59,9 @@ def episode_key(record: dict[str, Any]) -> Key:
 class EpisodeStore:
     """Append-only, crash-safe JSON-lines file of episode records (see module doc)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, name: str = EPISODES_FILE) -> None:
         self.folder = Path(folder)
-        self.path = self.folder / EPISODES_FILE
+        self.path = self.folder / name
         self._fd: int | None = None
         self._lock_fd: int | None = None
         self.repaired_bytes = 0
