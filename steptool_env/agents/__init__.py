@@ -11,8 +11,9 @@ from steptool_env.agents.random_agent import RandomAgent
 from steptool_env.errors import ConfigError
 
 BUILTIN_AGENTS = ("random", "heuristic", "oracle")
-AGENT_KINDS = (*BUILTIN_AGENTS, "openai")
-"""Agent kinds :func:`make_agent` builds (``openai``: a served model, see openai_agent)."""
+AGENT_KINDS = (*BUILTIN_AGENTS, "openai", "hf")
+"""Agent kinds :func:`make_agent` builds (``openai``: a served model, see openai_agent;
+``hf``: a Hugging Face causal LM or a checkpoint of ``steptool train``, see lm_agent)."""
 
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "random": ("seed",),
@@ -22,7 +23,7 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 
 
 def make_agent(name: str, seed: int | None = None, **kwargs: Any) -> Agent:
-    """An agent by kind: ``random``, ``heuristic``, ``oracle`` or ``openai`` (with options).
+    """An agent by kind: ``random``, ``heuristic``, ``oracle``, ``openai`` or ``hf`` (with options).
 
     Unknown options raise :class:`~steptool_env.errors.ConfigError` naming them.
     """
@@ -34,6 +35,18 @@ def make_agent(name: str, seed: int | None = None, **kwargs: Any) -> Agent:
         from steptool_env.agents.openai_agent import OpenAIAgent
 
         return OpenAIAgent(**kwargs)
+    if name == "hf":
+        import dataclasses
+
+        from steptool_env.agents.lm_agent import LMAgent, LMAgentConfig
+
+        fields = tuple(f.name for f in dataclasses.fields(LMAgentConfig))
+        for key in kwargs:
+            if key not in fields:
+                raise ConfigError(f"hf.{key}", kwargs[key], "unknown option", choices=fields)
+        if "model" not in kwargs:
+            raise ConfigError("hf.model", None, "the hf agent needs model = <hub id or folder>")
+        return LMAgent.from_pretrained(LMAgentConfig(**kwargs))
     allowed = _OPTIONS[name]
     for key in kwargs:
         if key not in allowed and key != "seed":  # deterministic agents ignore a seed

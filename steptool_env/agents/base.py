@@ -78,6 +78,10 @@ class Reply:
     """Generated tokens of the action."""
     infra_error: str = ""
     """Non-empty when no action could be produced: the episode ends as an infra error."""
+    sample: Any = None
+    """What a trainer needs to learn from this action (a language-model agent's context and
+    action token ids and log-probs); None for agents that do not learn. The rollout loop
+    stores it on the step's :class:`~steptool_env.rollout.records.StepRecord`."""
 
 
 @runtime_checkable

@@ -52,7 +52,7 @@ class AgentSpec:
     name: str
     """Label on the leaderboard (unique within a run)."""
     kind: str
-    """Agent kind: random, heuristic, oracle or openai."""
+    """Agent kind: random, heuristic, oracle, openai or hf."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Keyword options of the agent (e.g. ``model`` and ``base_url`` for ``openai``)."""
 
@@ -64,17 +64,20 @@ class AgentSpec:
 
     @classmethod
     def parse(cls, value: str | AgentSpec | Mapping[str, Any], where: str = "agents") -> AgentSpec:
-        """A spec from a built-in name (``"oracle"``) or a table of a benchmark file."""
+        """A spec from a built-in name (``"oracle"``), ``"hf:<model folder or hub id>"`` or a
+        table of a benchmark file."""
         if isinstance(value, AgentSpec):
             return value
         if isinstance(value, str):
-            if value not in AGENT_KINDS or value == "openai":
-                builtin = tuple(k for k in AGENT_KINDS if k != "openai")
+            if value.startswith("hf:") and len(value) > 3:
+                return cls(value, "hf", {"model": value[3:]})
+            if value not in BUILTIN_AGENTS:
                 raise ConfigError(
                     where,
                     value,
-                    "not a built-in agent (served models are described in a benchmark file)",
-                    choices=builtin,
+                    "not a built-in agent (use hf:<model> for a language model; served "
+                    "models are described in a benchmark file)",
+                    choices=BUILTIN_AGENTS,
                 )
             return cls(value, value)
         if not isinstance(value, Mapping):

@@ -113,9 +113,9 @@ def run_episodes(
                 if reply.infra_error:
                     yield _finish(slots, i, infra=reply.infra_error)
                     continue
-                action = reply.text
+                action, sample = reply.text, reply.sample
             else:
-                action = reply
+                action, sample = reply, None
             try:
                 obs, reward, terminated, truncated, info = envs[i].step(action)
             except StepToolError as exc:
@@ -132,6 +132,7 @@ def run_episodes(
                 info["function"],
                 info["succ_calling"],
                 info["contribution"],
+                sample,
             )
             s.traj.steps.append(rec)
             if info["status"] == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class StepRecord:
     function: str
     succ_calling: int
     contribution: float
+    sample: Any = field(default=None, compare=False, repr=False)
+    """The agent's training payload for this action (see ``Reply.sample``); not hashed."""
 
 
 @dataclass

@@ -1,0 +1,398 @@
+"""A Hugging Face causal language model as an agent (``make_agent("hf", model=...)``).
+
+**Prompt.** Each turn the conversation (``view.messages``) is rendered with the tokenizer's
+chat template. By default the env's own system prompt is kept: it lists the query's tools and
+the action format of the env's parser (ReAct unless configured). When the template supports
+``tools=`` and the env parses Hermes ``<tool_call>`` blocks (the format such templates make
+models write), the tools travel as schemas instead (``native_tools``; auto-detected).
+
+**Generation.** One batched call per turn for all envs that are waiting: left padding,
+KV cache, stop at the end of one action (the tokenizer's end-of-turn/EOS tokens) or after
+``max_new_tokens``. Greedy when ``temperature`` is 0, else sampled (with ``top_p``) from a
+random stream of its own per episode and step, so an episode's actions do not depend on
+which other episodes share its batch. A generation that is malformed or cut at
+``max_new_tokens`` goes to the env as it is: its parser turns it into a bad-input
+observation, never a crash.
+
+**Training payload.** Every reply carries an :class:`LMSample` (``Reply.sample``): the
+context token ids exactly as the model saw them, the generated action ids and their
+log-probabilities under the sampling policy (temperature 1, no top-p), so a trainer learns
+from the very tokens that were generated (no re-tokenisation drift).
+
+Needs the ``train`` extra (torch, transformers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from steptool_env.agents.base import Reply, TurnView
+from steptool_env.envs.prompts import tools_system_prompt
+from steptool_env.errors import ConfigError, require
+
+_STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<end_of_turn>")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class LMAgentConfig:
+    """Settings of :class:`LMAgent`."""
+
+    model: str
+    """Hub name or local folder of a causal LM (a checkpoint written by ``steptool train``)."""
+    tokenizer: str = ""
+    """Hub name or folder of the tokenizer ("" = the model's)."""
+    device: str = "auto"
+    """``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda``, ``cuda:1`` ..."""
+    dtype: str = "auto"
+    """``auto`` (bfloat16 on CUDA, float32 on CPU), ``float32``, ``bfloat16``, ``float16``."""
+    max_new_tokens: int = 256
+    """Generated tokens per action at most; a longer action is cut (and then fails to parse)."""
+    temperature: float = 0.0
+    """0 = greedy decoding; > 0 = sampling at this temperature."""
+    top_p: float = 1.0
+    """Nucleus sampling mass (1 = off); only used when sampling."""
+    max_context_tokens: int = 4096
+    """Longer contexts keep their first and last halves (middle turns are dropped)."""
+    batch_size: int = 16
+    """Rows per generation call; more waiting envs are split into several calls."""
+    native_tools: bool | None = None
+    """Pass tools as schemas to the chat template (None = when the template supports tools
+    and the env's parser is ``hermes``)."""
+    seed: int = 0
+    """Base of the per-episode sampling streams."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model:
+            raise ConfigError("model", self.model, "name a model (hub id or local folder)")
+        if self.dtype not in DTYPES:
+            raise ConfigError("dtype", self.dtype, choices=DTYPES)
+        for name in ("max_new_tokens", "max_context_tokens", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, value, "must be an integer >= 1")
+        if self.max_context_tokens < 16:
+            raise ConfigError("max_context_tokens", self.max_context_tokens, "must be >= 16")
+        if not isinstance(self.temperature, int | float) or self.temperature < 0:
+            raise ConfigError("temperature", self.temperature, "must be a number >= 0")
+        if not isinstance(self.top_p, int | float) or not 0 < self.top_p <= 1:
+            raise ConfigError("top_p", self.top_p, "must be in (0, 1]")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError("seed", self.seed, "must be an integer")
+
+
+@dataclass(frozen=True)
+class LMSample:
+    """What training needs from one action (see the module docstring)."""
+
+    context_ids: np.ndarray
+    """Token ids of the prompt the action was generated from (int64)."""
+    action_ids: np.ndarray
+    """Generated token ids, the stop token included when one was generated (int64)."""
+    logprobs: np.ndarray
+    """Log-probability of each action token under the policy at temperature 1 (float32);
+    empty for demonstrations that were not generated."""
+    stopped: bool = True
+    """False when generation hit ``max_new_tokens`` before a stop token."""
+
+
+def resolve_device(device: str) -> Any:
+    torch = require("torch", "train")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError("device", device, str(exc)) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", device, "CUDA is not available on this machine")
+    return dev
+
+
+def resolve_dtype(dtype: str, device: Any) -> Any:
+    torch = require("torch", "train")
+    if dtype not in DTYPES:
+        raise ConfigError("dtype", dtype, choices=DTYPES)
+    if dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return getattr(torch, dtype)
+
+
+def stop_token_ids(tokenizer: Any, model: Any = None) -> list[int]:
+    """Ids that end one action: EOS, the model's generation EOS and end-of-turn tokens."""
+    ids: set[int] = set()
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    gen = getattr(model, "generation_config", None)
+    eos = getattr(gen, "eos_token_id", None)
+    if isinstance(eos, int):
+        ids.add(eos)
+    elif isinstance(eos, list | tuple):
+        ids.update(int(e) for e in eos)
+    vocab = tokenizer.get_vocab()
+    ids.update(vocab[t] for t in _STOP_TOKENS if t in vocab)
+    if not ids:
+        raise ConfigError("tokenizer", type(tokenizer).__name__, "has no EOS or end-of-turn token")
+    return sorted(ids)
+
+
+def end_of_turn_id(tokenizer: Any) -> int:
+    """The token that closes an assistant turn (appended to demonstrated actions)."""
+    vocab = tokenizer.get_vocab()
+    for t in _STOP_TOKENS:
+        if t in vocab:
+            return int(vocab[t])
+    if tokenizer.eos_token_id is None:
+        raise ConfigError("tokenizer", type(tokenizer).__name__, "has no EOS or end-of-turn token")
+    return int(tokenizer.eos_token_id)
+
+
+def _supports_tools(tokenizer: Any) -> bool:
+    template = getattr(tokenizer, "chat_template", None)
+    if isinstance(template, dict):
+        template = template.get("default", "")
+    return isinstance(template, str) and "tools" in template
+
+
+class Prompter:
+    """Turns a :class:`TurnView` into the context token ids the model reads."""
+
+    def __init__(self, tokenizer: Any, max_context_tokens: int, native_tools: bool | None) -> None:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ConfigError(
+                "tokenizer", getattr(tokenizer, "name_or_path", "?"), "has no chat template"
+            )
+        self.tokenizer = tokenizer
+        self.max_context_tokens = max_context_tokens
+        self.native_tools = native_tools
+        self.template_tools = _supports_tools(tokenizer)
+
+    def uses_native_tools(self, parser: str) -> bool:
+        if self.native_tools is None:
+            return self.template_tools and parser == "hermes"
+        return self.native_tools
+
+    def text(self, view: TurnView) -> str:
+        messages = [dict(m) for m in view.messages]
+        tools = None
+        if self.uses_native_tools(view.parser):
+            messages[0] = {"role": "system", "content": tools_system_prompt()}
+            tools = [{"type": "function", "function": s} for s in view.tools]
+            for m in messages:
+                if m.get("tool_calls"):
+                    m["tool_calls"] = [_dict_arguments(c) for c in m["tool_calls"]]
+        return self.tokenizer.apply_chat_template(
+            messages, tools=tools, add_generation_prompt=True, tokenize=False
+        )
+
+    def ids(self, view: TurnView) -> list[int]:
+        ids = self.tokenizer(self.text(view), add_special_tokens=False)["input_ids"]
+        limit = self.max_context_tokens
+        if len(ids) > limit:
+            head = limit // 2
+            ids = ids[:head] + ids[len(ids) - (limit - head) :]
+        return list(ids)
+
+
+def _dict_arguments(call: dict[str, Any]) -> dict[str, Any]:
+    fn = dict(call["function"])
+    try:
+        fn["arguments"] = json.loads(fn["arguments"])
+    except (TypeError, ValueError):
+        pass
+    return {**call, "function": fn}
+
+
+def sampling_generator(seed: int, episode_seed: int, step: int) -> Any:
+    """The random stream of one action: a function of the seeds only, not of the batch."""
+    torch = require("torch", "train")
+    digest = hashlib.sha256(f"{seed}|{episode_seed}|{step}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+
+
+def generate(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    *,
+    pad_id: int,
+    stop_ids: Sequence[int],
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    generators: Sequence[Any] | None = None,
+) -> list[LMSample]:
+    """Batched decoding with left padding and a KV cache; one :class:`LMSample` per prompt.
+
+    Sampling draws on the CPU from ``generators[i]`` for row i, so results do not depend on
+    the device's random state or on the other rows.
+    """
+    torch = require("torch", "train")
+    if not prompts:
+        return []
+    device = next(model.parameters()).device
+    n = len(prompts)
+    width = max(len(p) for p in prompts)
+    ids = torch.full((n, width), pad_id, dtype=torch.long)
+    mask = torch.zeros((n, width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        if p:
+            ids[i, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
+            mask[i, width - len(p) :] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    position = (mask.cumsum(-1) - 1).clamp(min=0)
+    stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long)
+    out_ids: list[list[int]] = [[] for _ in range(n)]
+    out_lp: list[list[float]] = [[] for _ in range(n)]
+    done = [False] * n
+    cache = None
+    step_ids, step_pos = ids, position
+    with torch.inference_mode():
+        for _ in range(max_new_tokens):
+            out = model(
+                input_ids=step_ids,
+                attention_mask=mask,
+                position_ids=step_pos,
+                past_key_values=cache,
+                use_cache=True,
+            )
+            cache = out.past_key_values
+            logits = out.logits[:, -1, :].float().cpu()
+            logp = torch.log_softmax(logits, dim=-1)
+            chosen = _choose(logits, temperature, top_p, generators)
+            for i in range(n):
+                if done[i]:
+                    continue
+                tok = int(chosen[i])
+                out_ids[i].append(tok)
+                out_lp[i].append(float(logp[i, tok]))
+                if bool((stops == tok).any()):
+                    done[i] = True
+            if all(done):
+                break
+            nxt = torch.tensor(
+                [pad_id if d and not o else o[-1] for d, o in zip(done, out_ids)], dtype=torch.long
+            )
+            step_ids = nxt.view(n, 1).to(device)
+            step_pos = step_pos[:, -1:] + 1
+            mask = torch.cat([mask, torch.ones((n, 1), dtype=mask.dtype, device=device)], dim=1)
+    return [
+        LMSample(
+            np.asarray(list(p), dtype=np.int64),
+            np.asarray(o, dtype=np.int64),
+            np.asarray(lp, dtype=np.float32),
+            stopped=d,
+        )
+        for p, o, lp, d in zip(prompts, out_ids, out_lp, done)
+    ]
+
+
+def _choose(logits: Any, temperature: float, top_p: float, generators: Sequence[Any] | None) -> Any:
+    torch = require("torch", "train")
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    if top_p < 1.0:
+        sorted_p, order = probs.sort(dim=-1, descending=True)
+        keep = sorted_p.cumsum(-1) - sorted_p < top_p
+        sorted_p = sorted_p * keep
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+    rows = []
+    for i in range(probs.shape[0]):
+        g = generators[i] if generators is not None else None
+        rows.append(torch.multinomial(probs[i], 1, generator=g))
+    return torch.cat(rows)
+
+
+class LMAgent:
+    """A causal LM acting in the env (see the module docstring).
+
+    Build it from a name or folder with ``LMAgent.from_pretrained(LMAgentConfig(...))`` or
+    ``make_agent("hf", model=...)``; a trainer passes its live model and tokenizer.
+    """
+
+    name = "hf"
+
+    def __init__(self, model: Any, tokenizer: Any, config: LMAgentConfig) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = config
+        self.prompter = Prompter(tokenizer, config.max_context_tokens, config.native_tools)
+        self.stop_ids = stop_token_ids(tokenizer, model)
+        pad = tokenizer.pad_token_id
+        self.pad_id = int(pad) if pad is not None else self.stop_ids[0]
+
+    @classmethod
+    def from_pretrained(cls, config: LMAgentConfig) -> LMAgent:
+        model, tokenizer = load_model(config.model, config.tokenizer, config.device, config.dtype)
+        model.eval()
+        return cls(model, tokenizer, config)
+
+    def config(self) -> dict[str, Any]:
+        out = asdict(self.settings)
+        out["agent"] = self.name
+        return out
+
+    def act(self, views: Sequence[TurnView]) -> list[Reply]:
+        replies: list[Reply] = []
+        size = self.settings.batch_size
+        for start in range(0, len(views), size):
+            replies.extend(self._act(views[start : start + size]))
+        return replies
+
+    def _act(self, views: Sequence[TurnView]) -> list[Reply]:
+        cfg = self.settings
+        prompts = [self.prompter.ids(v) for v in views]
+        gens = (
+            [sampling_generator(cfg.seed, v.episode_seed, v.step) for v in views]
+            if cfg.temperature > 0
+            else None
+        )
+        samples = generate(
+            self.model,
+            prompts,
+            pad_id=self.pad_id,
+            stop_ids=self.stop_ids,
+            max_new_tokens=cfg.max_new_tokens,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            generators=gens,
+        )
+        return [
+            Reply(
+                text=self.decode(s.action_ids),
+                tokens_in=len(s.context_ids),
+                tokens_out=len(s.action_ids),
+                sample=s,
+            )
+            for s in samples
+        ]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        stops = set(self.stop_ids)
+        keep = [int(t) for t in ids if int(t) not in stops]
+        return self.tokenizer.decode(keep, skip_special_tokens=True)
+
+    def close(self) -> None:
+        """Nothing to release (the model is freed with the agent)."""
+
+
+def load_model(model: str, tokenizer: str = "", device: str = "auto", dtype: str = "auto"):
+    """A causal LM and its tokenizer from a hub name or local folder, on ``device``."""
+    require("torch", "train")
+    transformers = require("transformers", "train")
+    dev = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, dev)
+    try:
+        tok = transformers.AutoTokenizer.from_pretrained(tokenizer or model)
+        lm = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+    except (OSError, ValueError) as exc:
+        raise ConfigError("model", model, f"cannot be loaded: {exc}") from None
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return lm.to(dev), tok

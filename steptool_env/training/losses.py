@@ -1,0 +1,97 @@
+"""The PPO objective's terms, per token, and the adaptive KL coefficient.
+
+All functions take flat tensors over the action tokens of a batch (prompt and observation
+tokens never reach them: the batch builder only gathers action positions), so masking is
+structural rather than a multiplication that could leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steptool_env.errors import ConfigError, require
+
+
+def clipped_policy_loss(logp: Any, old_logp: Any, advantages: Any, clip: float) -> tuple[Any, Any]:
+    """Per-token clipped surrogate ``max(−Â·ρ, −Â·clip(ρ, 1−ε, 1+ε))`` and a 0/1 tensor
+    marking tokens where the clipped branch was taken."""
+    torch = require("torch", "train")
+    ratio = torch.exp(logp - old_logp)
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1.0 - clip, 1.0 + clip)
+    return torch.maximum(unclipped, clipped), (clipped > unclipped).float()
+
+
+def clipped_value_loss(values: Any, old_values: Any, targets: Any, clip: float) -> Any:
+    """Per-step ``½·max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²)``."""
+    torch = require("torch", "train")
+    clipped = old_values + torch.clamp(values - old_values, -clip, clip)
+    return 0.5 * torch.maximum((values - targets) ** 2, (clipped - targets) ** 2)
+
+
+def kl_penalty(logp: Any, ref_logp: Any) -> Any:
+    """Per-token KL(π‖π_ref) estimate ``exp(d) − d − 1`` with ``d = log π_ref − log π`` (the
+    non-negative, low-variance "k3" estimator); exactly 0 where the two policies agree."""
+    torch = require("torch", "train")
+    d = ref_logp - logp
+    return torch.exp(d) - d - 1.0
+
+
+def ppo_loss(
+    logp: Any,
+    old_logp: Any,
+    ref_logp: Any,
+    advantages: Any,
+    values: Any | None,
+    old_values: Any | None,
+    targets: Any | None,
+    *,
+    clip: float,
+    value_clip: float,
+    vf_coef: float,
+    kl_coef: float,
+    token_norm: float | None = None,
+    step_norm: float | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The scalar loss of one (micro-)batch and its parts.
+
+    Token terms are summed and divided by ``token_norm`` (default: the number of tokens
+    here), step terms by ``step_norm``, so micro-batches of a gradient-accumulation step can
+    share the normaliser of the whole minibatch. ``values`` is None for critic-free runs.
+    """
+    n_tok = float(token_norm if token_norm is not None else max(int(logp.numel()), 1))
+    pg, clipped = clipped_policy_loss(logp, old_logp, advantages, clip)
+    kl = kl_penalty(logp, ref_logp)
+    policy = pg.sum() / n_tok
+    kl_term = kl.sum() / n_tok
+    loss = policy + kl_coef * kl_term
+    parts = {"policy_loss": policy, "kl": kl_term, "clipfrac": clipped.sum() / n_tok}
+    if values is not None:
+        n_step = float(step_norm if step_norm is not None else max(int(values.numel()), 1))
+        v = clipped_value_loss(values, old_values, targets, value_clip).sum() / n_step
+        loss = loss + vf_coef * v
+        parts["value_loss"] = v
+    return loss, parts
+
+
+class AdaptiveKL:
+    """The adaptive KL coefficient of Ziegler et al. (2019): nudged so the measured KL tracks
+    ``target`` — ``β ← β·(1 + clip(KL/target − 1, ±0.2)·n/horizon)``. ``target`` None keeps β
+    fixed."""
+
+    def __init__(self, init: float, target: float | None, horizon: int) -> None:
+        if init < 0:
+            raise ConfigError("kl_coef", init, "must be >= 0")
+        if target is not None and target <= 0:
+            raise ConfigError("kl_target", target, "must be > 0 (or unset for a fixed coef)")
+        if horizon < 1:
+            raise ConfigError("kl_horizon", horizon, "must be >= 1")
+        self.value = float(init)
+        self.target = target
+        self.horizon = horizon
+
+    def update(self, kl: float, n_steps: int) -> float:
+        if self.target is not None:
+            error = min(max(kl / self.target - 1.0, -0.2), 0.2)
+            self.value *= 1.0 + error * n_steps / self.horizon
+        return self.value

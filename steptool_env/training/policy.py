@@ -1,0 +1,141 @@
+"""The trained policy: a causal LM, its tokenizer, an optional value head, the frozen
+reference, and checkpoints (save, find the latest, load for resume).
+
+A checkpoint folder is an ordinary Hugging Face model folder (so ``hf:<folder>`` is an agent
+for ``steptool bench``) plus ``value_head.pt``, ``optimizer.pt`` and ``state.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from steptool_env.agents.lm_agent import load_model, resolve_device
+from steptool_env.errors import ConfigError, require
+from steptool_env.training.config import TrainConfig
+
+_CKPT = re.compile(r"^update-(\d{6})$")
+
+
+class Policy:
+    """Model + tokenizer (+ value head) on one device, with the run's compute precision."""
+
+    def __init__(self, model: Any, tokenizer: Any, value_head: Any | None, dtype: str) -> None:
+        torch = require("torch", "train")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.value_head = value_head
+        self.device = next(model.parameters()).device
+        use_bf16 = dtype == "bfloat16" or (dtype == "auto" and self.device.type == "cuda")
+        self.autocast_dtype = torch.bfloat16 if use_bf16 else None
+        pad = tokenizer.pad_token_id
+        self.pad_id = int(pad if pad is not None else tokenizer.eos_token_id)
+
+    def autocast(self) -> Any:
+        torch = require("torch", "train")
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def parameters(self) -> list[Any]:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if self.value_head is not None:
+            params += list(self.value_head.parameters())
+        return params
+
+    def reference(self) -> Any:
+        """A frozen copy of the current model (the KL anchor)."""
+        ref = copy.deepcopy(self.model)
+        ref.eval()
+        for p in ref.parameters():
+            p.requires_grad_(False)
+        return ref
+
+    def save(self, folder: Path, optimizer: Any = None, state: dict | None = None) -> Path:
+        torch = require("torch", "train")
+        folder.mkdir(parents=True, exist_ok=True)
+        model = self.model
+        if hasattr(model, "merge_and_unload") and state is None:
+            model = copy.deepcopy(model).merge_and_unload()  # a plain model for the agent
+        model.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        if self.value_head is not None:
+            torch.save(self.value_head.state_dict(), folder / "value_head.pt")
+        if optimizer is not None:
+            torch.save(optimizer.state_dict(), folder / "optimizer.pt")
+        if state is not None:
+            (folder / "state.json").write_text(json.dumps(state, indent=1) + "\n")
+        return folder
+
+
+def start_model_path(cfg: TrainConfig) -> str:
+    """The folder or hub id the run starts from (building a scratch model on first use)."""
+    if not cfg.model.startswith("scratch:"):
+        return cfg.model
+    from steptool_env.training.scratch import build_scratch_model
+
+    folder = cfg.out / "init"
+    if not (folder / "config.json").exists():
+        build_scratch_model(folder, cfg.model.split(":", 1)[1], seed=cfg.seed, parser=cfg.parser)
+    return str(folder)
+
+
+def load_policy(cfg: TrainConfig, path: str, with_value: bool) -> Policy:
+    """The policy from ``path`` (with a value head when ``with_value``), LoRA-wrapped when
+    ``cfg.lora_r`` > 0."""
+    torch = require("torch", "train")
+    resolve_device(cfg.device)
+    model, tokenizer = load_model(path, cfg.tokenizer, cfg.device, "float32")
+    model.config.use_cache = True
+    if cfg.lora_r:
+        peft = require("peft", "train")
+        lora = peft.LoraConfig(
+            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules="all-linear", lora_dropout=0.0
+        )
+        model = peft.get_peft_model(model, lora)
+    model.eval()  # no dropout: the loss of a batch is a function of the weights
+    value_head = None
+    if with_value:
+        hidden = model.get_input_embeddings().embedding_dim
+        value_head = torch.nn.Linear(hidden, 1).to(next(model.parameters()).device)
+        torch.nn.init.zeros_(value_head.weight)
+        torch.nn.init.zeros_(value_head.bias)
+        vh = Path(path) / "value_head.pt"
+        if vh.exists():
+            value_head.load_state_dict(torch.load(vh, map_location=value_head.weight.device))
+    return Policy(model, tokenizer, value_head, cfg.dtype)
+
+
+def make_optimizer(policy: Policy, cfg: TrainConfig) -> Any:
+    torch = require("torch", "train")
+    return torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    folder = out / "checkpoints"
+    if not folder.is_dir():
+        return None
+    found = sorted(
+        p for p in folder.iterdir() if _CKPT.match(p.name) and (p / "state.json").exists()
+    )
+    return found[-1] if found else None
+
+
+def checkpoint_dir(out: Path, update: int) -> Path:
+    return out / "checkpoints" / f"update-{update:06d}"
+
+
+def load_checkpoint(folder: Path, cfg: TrainConfig, with_value: bool) -> tuple[Policy, Any, dict]:
+    """Policy, optimizer and state saved by :meth:`Policy.save` in ``folder``."""
+    torch = require("torch", "train")
+    if cfg.lora_r:
+        raise ConfigError("lora_r", cfg.lora_r, "resuming a LoRA run is not supported yet")
+    policy = load_policy(cfg, str(folder), with_value)
+    optimizer = make_optimizer(policy, cfg)
+    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", map_location=policy.device))
+    state = json.loads((folder / "state.json").read_text())
+    return policy, optimizer, state
