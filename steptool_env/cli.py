@@ -8,6 +8,10 @@ steptool suite            # what the suite holds, and its hash
 steptool sandbox build    # the Docker sandbox image (see docker/README.md)
 steptool sandbox serve --port 8765
 steptool sandbox status | prune
+steptool train init --preset small --out models/small   # from-scratch tokenizer + model
+steptool train sft --config agents/sft-small.toml --set updates=100
+steptool train ppo --config agents/ppo-small.toml --resume
+steptool train plot runs/ppo runs/ppo-outcome --out curves.png
 """
 
 from __future__ import annotations
@@ -202,6 +206,51 @@ def _sandbox_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from steptool_env.training import load_train_config, train
+    from steptool_env.training.config import parse_override
+
+    overrides = dict(parse_override(o) for o in args.set or ())
+    overrides["algo"] = args.algo
+    if args.model:
+        overrides["model"] = args.model
+    if args.out:
+        overrides["out"] = Path(args.out)
+    if args.no_progress:
+        overrides["progress"] = False
+    cfg = load_train_config(args.config, **overrides)
+    result = train(cfg, resume=args.resume)
+    last = result.metrics[-1] if result.metrics else {}
+    summary = ", ".join(
+        f"{k} {last[k]:.3f}" for k in ("pass_rate", "eval_pass_rate", "loss") if k in last
+    )
+    print(f"trained {cfg.algo}: {result.final} ({summary})")
+    print(
+        f"metrics: {cfg.out / 'metrics.jsonl'}; evaluate: steptool bench --agents hf:{result.final}"
+    )
+    return 0
+
+
+def _train_init(args: argparse.Namespace) -> int:
+    from steptool_env.training.scratch import build_scratch_model
+
+    out = build_scratch_model(
+        args.out, args.preset, seed=args.seed, corpus_episodes=args.corpus_episodes
+    )
+    print(f"wrote a random-init {args.preset} model and its tokenizer to {out}")
+    return 0
+
+
+def _train_plot(args: argparse.Namespace) -> int:
+    from steptool_env.training.metrics import plot_metrics
+
+    labels = _csv(args.labels) if args.labels else None
+    if labels is not None and len(labels) != len(args.runs):
+        raise StepToolError(f"--labels has {len(labels)} names for {len(args.runs)} runs")
+    print(plot_metrics(args.runs, args.out, labels))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -278,6 +327,32 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--all", action="store_true", help="remove every sandbox container")
     prune.add_argument("--images", action="store_true", help="also remove outdated images")
     prune.set_defaults(func=_sandbox_prune)
+    tr = sub.add_parser("train", help="train a language-model agent (SFT, PPO, GRPO)")
+    trs = tr.add_subparsers(dest="algo", required=True)
+    for algo, text in (
+        ("sft", "behaviour cloning on oracle demonstrations"),
+        ("ppo", "PPO on step-grained (or, with reward=outcome, outcome-only) rewards"),
+        ("grpo", "critic-free group baseline"),
+    ):
+        a = trs.add_parser(algo, help=text, description="--set overrides the recipe's fields.")
+        a.add_argument("--config", help="training recipe (TOML with a [train] table, agents/)")
+        a.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field")
+        a.add_argument("--model", help="starting model: hub id, folder or scratch:<preset>")
+        a.add_argument("--out", help="run folder")
+        a.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
+        a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        a.set_defaults(func=_train)
+    init = trs.add_parser("init", help="train a BPE tokenizer on the suite, build a scratch model")
+    init.add_argument("--preset", default="tiny", help="tiny, small or base (default tiny)")
+    init.add_argument("--out", required=True, help="model folder to write")
+    init.add_argument("--seed", type=int, default=0, help="initialisation seed")
+    init.add_argument("--corpus-episodes", type=int, default=400, help="oracle episodes of text")
+    init.set_defaults(func=_train_init)
+    plot = trs.add_parser("plot", help="learning curves of one or more runs (PNG)")
+    plot.add_argument("runs", nargs="+", help="run folders or metrics.jsonl files")
+    plot.add_argument("--out", default="learning_curves.png", help="PNG to write")
+    plot.add_argument("--labels", help="comma-separated names of the runs")
+    plot.set_defaults(func=_train_plot)
     return p
 
 

@@ -24,6 +24,7 @@ Needs the ``train`` extra (torch, transformers).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -202,10 +203,8 @@ class Prompter:
 
 def _dict_arguments(call: dict[str, Any]) -> dict[str, Any]:
     fn = dict(call["function"])
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         fn["arguments"] = json.loads(fn["arguments"])
-    except (TypeError, ValueError):
-        pass
     return {**call, "function": fn}
 
 

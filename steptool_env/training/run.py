@@ -28,7 +28,6 @@ from steptool_env.training.batch import PackedSequence, StepItem
 from steptool_env.training.config import TrainConfig
 from steptool_env.training.metrics import MetricsLog
 from steptool_env.training.policy import (
-    Policy,
     checkpoint_dir,
     latest_checkpoint,
     load_checkpoint,

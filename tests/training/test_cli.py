@@ -1,0 +1,131 @@
+"""``steptool train ...`` in-process, recipes, overrides and their errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from steptool_env.cli import main
+from steptool_env.errors import ConfigError
+from steptool_env.resources import agents_dir
+from steptool_env.training.config import TrainConfig, load_train_config, parse_override
+
+
+def test_shipped_recipes_load() -> None:
+    recipes = sorted(agents_dir().glob("*.toml"))
+    assert {p.stem for p in recipes} >= {"sft-small", "ppo-small", "grpo-small"}
+    for path in recipes:
+        cfg = load_train_config(path)
+        assert cfg.algo in ("sft", "ppo", "grpo")
+
+
+def test_overrides_parse_as_toml_values() -> None:
+    assert parse_override("lr=3e-4") == ("lr", 3e-4)
+    assert parse_override("reward=outcome") == ("reward", "outcome")
+    assert parse_override('reward="outcome"') == ("reward", "outcome")
+    assert parse_override("whiten_advantages=false") == ("whiten_advantages", False)
+    with pytest.raises(ConfigError, match="unknown field"):
+        parse_override("learning_rate=1")
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_override("lr")
+
+
+def test_recipe_errors_name_the_field_and_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[train]\nalgo = "ppo"\nmodel = "m"\nout = "o"\ngamma = 1.5\n')
+    with pytest.raises(ConfigError, match=r"train\.gamma.*bad\.toml"):
+        load_train_config(bad)
+    bad.write_text('[train]\nalgo = "ppo"\nmodel = "m"\nout = "o"\nlearning_rate = 1\n')
+    with pytest.raises(ConfigError, match=r"train\.learning_rate.*unknown field"):
+        load_train_config(bad)
+    bad.write_text('[trian]\nalgo = "ppo"\n')
+    with pytest.raises(ConfigError, match="unknown table"):
+        load_train_config(bad)
+    bad.write_text("[train\n")
+    with pytest.raises(ConfigError, match="not a readable TOML"):
+        load_train_config(bad)
+    with pytest.raises(ConfigError, match="no such training recipe"):
+        load_train_config(tmp_path / "missing.toml")
+    # a bad value given as an override is reported as the override, without the file
+    good = tmp_path / "good.toml"
+    good.write_text('[train]\nalgo = "ppo"\nmodel = "m"\nout = "o"\n')
+    with pytest.raises(ConfigError, match=r"^invalid reward='best'") as info:
+        load_train_config(good, reward="best")
+    assert "good.toml" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("algo", "dpo", "valid choices: sft, ppo, grpo"),
+        ("updates", 0, "integer >= 1"),
+        ("lr", 0.0, "lr"),
+        ("top_p", 1.5, "top_p"),
+        ("reward", "dense", "steptool, outcome, parity"),
+        ("split", "I9-Inst", "split"),
+        ("parser", "xml", "parser"),
+        ("dtype", "int8", "dtype"),
+        ("micro_batch_size", 3, "must divide minibatch_size"),
+        ("group_size", 3, "must divide episodes_per_update"),
+        ("whiten_advantages", "yes", "true or false"),
+    ],
+)
+def test_config_validation(field: str, value: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**{"algo": "ppo", "model": "m", "out": "o", field: value})
+
+
+def test_grpo_needs_groups() -> None:
+    with pytest.raises(ConfigError, match="groups of >= 2"):
+        TrainConfig(algo="grpo", model="m", out="o")
+
+
+def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "ppo", "--out", str(tmp_path), "--model", "m", "--set", "lr=-1"]) == 2
+    assert "invalid lr=-1" in capsys.readouterr().err
+    assert main(["train", "ppo", "--out", str(tmp_path)]) == 2
+    assert "invalid model=None" in capsys.readouterr().err
+
+
+pytest.importorskip("torch")
+
+
+def test_init_sft_plot_and_bench_a_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "tiny"
+    assert (
+        main(["train", "init", "--preset", "tiny", "--out", str(model), "--corpus-episodes", "20"])
+        == 0
+    )
+    assert (model / "tokenizer.json").exists()
+    run = tmp_path / "sft"
+    argv = ["train", "sft", "--model", str(model), "--out", str(run), "--no-progress"]
+    for s in (
+        "updates=2",
+        "sft_episodes=4",
+        "num_envs=2",
+        "minibatch_size=2",
+        "micro_batch_size=1",
+    ):
+        argv += ["--set", s]
+    assert main(argv) == 0
+    assert "trained sft" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in rows] == [1, 2]
+    png = tmp_path / "curves.png"
+    assert main(["train", "plot", str(run), "--out", str(png), "--labels", "sft"]) == 0
+    assert png.stat().st_size > 1000
+    assert main(["train", "plot", str(run), "--out", str(png), "--labels", "a,b"]) == 2
+    # the checkpoint is an agent of the benchmark harness
+    bench = tmp_path / "bench"
+    code = main(
+        ["bench", "--agents", f"hf:{run / 'final'}", "--subsets", "I1-Inst", "--seeds", "0",
+         "--limit", "2", "--max-steps", "2", "--out", str(bench), "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    records = (bench / "episodes.jsonl").read_text().splitlines()
+    assert len(records) == 2
+    assert "hf:" in (bench / "leaderboard.md").read_text()
