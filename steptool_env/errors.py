@@ -81,6 +81,13 @@ class MissingDependencyError(StepToolError, ImportError):
         )
 
 
+def check_int(field: str, value: object, minimum: int = 1) -> int:
+    """``value`` if it is an integer (not a bool) >= ``minimum``, else a :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(field, value, f"must be an integer >= {minimum}")
+    return value
+
+
 def require(module: str, extra: str) -> ModuleType:
     """Import an optional dependency or raise :class:`MissingDependencyError`."""
     import importlib

@@ -35,7 +35,7 @@ import numpy as np
 
 from steptool_env.agents.base import Reply, TurnView
 from steptool_env.envs.prompts import tools_system_prompt
-from steptool_env.errors import ConfigError, require
+from steptool_env.errors import ConfigError, check_int, require
 
 _STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<end_of_turn>")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -74,12 +74,9 @@ class LMAgentConfig:
             raise ConfigError("model", self.model, "name a model (hub id or local folder)")
         if self.dtype not in DTYPES:
             raise ConfigError("dtype", self.dtype, choices=DTYPES)
-        for name in ("max_new_tokens", "max_context_tokens", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(name, value, "must be an integer >= 1")
-        if self.max_context_tokens < 16:
-            raise ConfigError("max_context_tokens", self.max_context_tokens, "must be >= 16")
+        check_int("max_new_tokens", self.max_new_tokens)
+        check_int("batch_size", self.batch_size)
+        check_int("max_context_tokens", self.max_context_tokens, 16)
         if not isinstance(self.temperature, int | float) or self.temperature < 0:
             raise ConfigError("temperature", self.temperature, "must be a number >= 0")
         if not isinstance(self.top_p, int | float) or not 0 < self.top_p <= 1:
@@ -245,7 +242,7 @@ def generate(
             mask[i, width - len(p) :] = 1
     ids, mask = ids.to(device), mask.to(device)
     position = (mask.cumsum(-1) - 1).clamp(min=0)
-    stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long)
+    stops = set(stop_ids)
     out_ids: list[list[int]] = [[] for _ in range(n)]
     out_lp: list[list[float]] = [[] for _ in range(n)]
     done = [False] * n
@@ -270,7 +267,7 @@ def generate(
                 tok = int(chosen[i])
                 out_ids[i].append(tok)
                 out_lp[i].append(float(logp[i, tok]))
-                if bool((stops == tok).any()):
+                if tok in stops:
                     done[i] = True
             if all(done):
                 break
@@ -323,6 +320,7 @@ class LMAgent:
         self.settings = config
         self.prompter = Prompter(tokenizer, config.max_context_tokens, config.native_tools)
         self.stop_ids = stop_token_ids(tokenizer, model)
+        self._stops = frozenset(self.stop_ids)
         pad = tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else self.stop_ids[0]
 
@@ -373,8 +371,7 @@ class LMAgent:
         ]
 
     def decode(self, ids: Sequence[int]) -> str:
-        stops = set(self.stop_ids)
-        keep = [int(t) for t in ids if int(t) not in stops]
+        keep = [int(t) for t in ids if int(t) not in self._stops]
         return self.tokenizer.decode(keep, skip_special_tokens=True)
 
     def close(self) -> None:

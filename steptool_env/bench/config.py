@@ -35,7 +35,7 @@ from typing import Any
 from steptool_env.agents import AGENT_KINDS, BUILTIN_AGENTS
 from steptool_env.envs.parsing import PARSERS
 from steptool_env.envs.registration import ENV_IDS
-from steptool_env.errors import ConfigError
+from steptool_env.errors import ConfigError, check_int
 from steptool_env.sandbox.factory import BACKENDS
 from steptool_env.world.suite import SPLITS, TEST_SUBSETS
 
@@ -92,11 +92,6 @@ class AgentSpec:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}.name", name, "must be a non-empty string")
         return cls(name, kind, table)
-
-
-def _int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(name, value, f"must be an integer >= {minimum}")
 
 
 @dataclass(frozen=True)
@@ -165,13 +160,13 @@ class BenchConfig:
         if len(set(self.seeds)) != len(self.seeds):
             raise ConfigError("seeds", self.seeds, "duplicate seed")
         for name in ("samples", "num_envs", "max_steps"):
-            _int(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         if self.parser not in PARSERS:
             raise ConfigError("parser", self.parser, choices=PARSERS)
         if self.backend not in BACKENDS:
             raise ConfigError("backend", self.backend, choices=BACKENDS)
         if self.limit is not None:
-            _int("limit", self.limit, 1)
+            check_int("limit", self.limit, 1)
         if not isinstance(self.retry_infra, bool):
             raise ConfigError("retry_infra", self.retry_infra, "must be true or false")
 

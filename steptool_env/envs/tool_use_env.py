@@ -47,7 +47,7 @@ from gymnasium import spaces
 
 from steptool_env.envs.parsing import ParseFailure, get_parser
 from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
-from steptool_env.errors import ConfigError, TaskError
+from steptool_env.errors import ConfigError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
 from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
 from steptool_env.sandbox.backend import DEFAULT_CALL_TIMEOUT_S
@@ -112,11 +112,11 @@ class ToolUseEnv(gym.Env[str, str]):
         self.alpha = self.shaper.alpha
         self.parser_name = parser
         self._parse = get_parser(parser)
-        self.max_steps = _positive_int("max_steps", max_steps)
-        self.max_observation_chars = _positive_int(
+        self.max_steps = check_int("max_steps", max_steps)
+        self.max_observation_chars = check_int(
             "max_observation_chars", max_observation_chars, minimum=64
         )
-        self.max_action_chars = _positive_int("max_action_chars", max_action_chars, minimum=64)
+        self.max_action_chars = check_int("max_action_chars", max_action_chars, minimum=64)
         if observation_mode not in OBSERVATION_MODES:
             raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
         self.observation_mode = observation_mode
@@ -413,9 +413,3 @@ def _turn_messages(
         },
         {"role": "tool", "tool_call_id": call_id, "name": function, "content": obs},
     ]
-
-
-def _positive_int(field: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(field, value, f"must be an integer >= {minimum}")
-    return value

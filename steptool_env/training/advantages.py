@@ -14,8 +14,9 @@ be checked by hand:
 - :func:`whiten`: zero mean, unit variance over the batch.
 - :func:`group_advantages`: the critic-free group baseline (GRPO-style): an episode's return
   minus its group's mean, over the group's standard deviation.
-- :func:`token_level_gae`: the published code's token-level GAE (parity mode only), where
-  observation tokens between actions sit in the recursion and make cross-step credit vanish.
+- The published code's token-level GAE (parity mode) is :func:`step_gae` run on a token
+  axis, where observation tokens between actions (reward 0, value 0) sit in the recursion
+  and make cross-step credit vanish.
 """
 
 from __future__ import annotations
@@ -110,15 +111,3 @@ def group_advantages(
         g = r[idx]
         out[idx] = (g - g.mean()) / (g.std() + eps)
     return out
-
-
-def token_level_gae(
-    rewards: Sequence[float],
-    values: Sequence[float],
-    gamma: float,
-    lam: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """GAE over a token axis (parity mode): ``rewards``/``values`` have one entry per token,
-    observation tokens included (reward 0, value 0 — they are masked out of the value loss,
-    as in the published code)."""
-    return step_gae(rewards, values, gamma, lam)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from steptool_env.envs.parsing import PARSERS
-from steptool_env.errors import ConfigError
+from steptool_env.errors import ConfigError, check_int
 from steptool_env.training.advantages import REWARD_MODES
 from steptool_env.world.suite import SPLITS
 
@@ -135,9 +135,9 @@ class TrainConfig:
             "max_new_tokens", "max_context_tokens", "ppo_epochs", "minibatch_size",
             "micro_batch_size", "sft_episodes", "eval_every", "kl_horizon", "lora_alpha",
         ):  # fmt: skip
-            _int(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         for name in ("seed", "eval_episodes", "checkpoint_every", "lora_r"):
-            _int(name, getattr(self, name), 0)
+            check_int(name, getattr(self, name), 0)
         for name, lo, hi in (
             ("lr", 0.0, None), ("clip", 0.0, None), ("value_clip", 0.0, None),
             ("max_grad_norm", 0.0, None), ("top_p", 0.0, 1.0), ("gamma", 0.0, 1.0),
@@ -237,11 +237,6 @@ def load_train_config(path: str | Path | None, **overrides: Any) -> TrainConfig:
             raise
         reason = f"{exc.reason} (in {path})" if exc.reason else f"in {path}"
         raise ConfigError(f"train.{exc.field}", exc.value, reason, exc.choices) from None
-
-
-def _int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(name, value, f"must be an integer >= {minimum}")
 
 
 def _float(name: str, value: Any, lo: float, hi: float | None, *, open_low: bool = False) -> None:

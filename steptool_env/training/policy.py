@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from steptool_env.agents.lm_agent import load_model, resolve_device
+from steptool_env.agents.lm_agent import load_model
 from steptool_env.errors import ConfigError, require
 from steptool_env.training.config import TrainConfig
 
@@ -47,14 +47,6 @@ class Policy:
             params += list(self.value_head.parameters())
         return params
 
-    def reference(self) -> Any:
-        """A frozen copy of the current model (the KL anchor)."""
-        ref = copy.deepcopy(self.model)
-        ref.eval()
-        for p in ref.parameters():
-            p.requires_grad_(False)
-        return ref
-
     def save(self, folder: Path, optimizer: Any = None, state: dict | None = None) -> Path:
         torch = require("torch", "train")
         folder.mkdir(parents=True, exist_ok=True)
@@ -70,6 +62,14 @@ class Policy:
         if state is not None:
             (folder / "state.json").write_text(json.dumps(state, indent=1) + "\n")
         return folder
+
+
+def freeze(model: Any) -> Any:
+    """``model`` in eval mode with gradients off (the KL reference)."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
 
 
 def start_model_path(cfg: TrainConfig) -> str:
@@ -88,7 +88,6 @@ def load_policy(cfg: TrainConfig, path: str, with_value: bool) -> Policy:
     """The policy from ``path`` (with a value head when ``with_value``), LoRA-wrapped when
     ``cfg.lora_r`` > 0."""
     torch = require("torch", "train")
-    resolve_device(cfg.device)
     model, tokenizer = load_model(path, cfg.tokenizer, cfg.device, "float32")
     model.config.use_cache = True
     if cfg.lora_r:

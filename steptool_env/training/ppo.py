@@ -18,6 +18,7 @@ Each update:
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -29,12 +30,12 @@ from steptool_env.training.advantages import (
     group_advantages,
     step_gae,
     step_rewards,
-    token_level_gae,
     whiten,
 )
 from steptool_env.training.batch import PackedSequence, StepItem, forward, pack_all
 from steptool_env.training.config import TrainConfig
 from steptool_env.training.losses import AdaptiveKL, ppo_loss
+from steptool_env.training.policy import freeze
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
 from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, items_from
 
@@ -47,12 +48,9 @@ def run_rl(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     if run.first_update > 1:
         from steptool_env.agents.lm_agent import load_model
 
-        reference, _ = load_model(run.start_path, cfg.tokenizer, cfg.device, "float32")
-        reference.eval()
-        for p in reference.parameters():
-            p.requires_grad_(False)
+        reference = freeze(load_model(run.start_path, cfg.tokenizer, cfg.device, "float32")[0])
     else:
-        reference = policy.reference()
+        reference = freeze(copy.deepcopy(policy.model))
     kl = AdaptiveKL(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon)
     kl.value = float(run.state.get("kl_coef", kl.value))
     offline = read_trajectories(cfg.offline) if cfg.offline else None
@@ -68,7 +66,7 @@ def run_rl(cfg: TrainConfig, resume: bool = False) -> TrainResult:
             agent: Any = ReplayAgent(chosen, policy.tokenizer, cfg.max_context_tokens)
             specs = [spec for spec, _ in chosen]
         else:
-            agent = run.agent(update)
+            agent = run.agent()
             specs = run.task_specs(
                 update, cfg.episodes_per_update // cfg.group_size, cfg.group_size
             )
@@ -174,7 +172,7 @@ def _token_level(ep: list[StepItem], cfg: TrainConfig) -> None:
         values += [it.old_value] * n
         spans.append((it, start, start + n))
         prev_end = len(it.context_ids) + n
-    adv, targets = token_level_gae(rewards, values, cfg.gamma, cfg.lam)
+    adv, targets = step_gae(rewards, values, cfg.gamma, cfg.lam)
     for it, s, e in spans:
         it.advantage = float(adv[s])
         it.value_target = float(targets[s])

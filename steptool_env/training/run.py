@@ -94,7 +94,7 @@ class Run:
                 )
 
     # ------------------------------------------------------------------ rollouts
-    def agent(self, update: int, greedy: bool = False) -> LMAgent:
+    def agent(self, greedy: bool = False) -> LMAgent:
         cfg = self.cfg
         settings = LMAgentConfig(
             model=self.start_path,
@@ -139,7 +139,7 @@ class Run:
         tasks = self._eval_envs[0].tasks[: cfg.eval_episodes]
         specs = [EpisodeSpec(t.task_id, k) for k, t in enumerate(tasks)]
         t0 = time.perf_counter()
-        trajs = self.collect(self.agent(update, greedy=True), specs, self._eval_envs)
+        trajs = self.collect(self.agent(greedy=True), specs, self._eval_envs)
         return {
             "eval_pass_rate": float(np.mean([t.is_solved for t in trajs])),
             "eval_succ_calling": float(np.mean([t.succ_calling_rate for t in trajs])),
