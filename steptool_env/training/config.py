@@ -6,6 +6,7 @@ plus ``--set key=value`` overrides on the command line; every field below may ap
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import asdict, dataclass, field, fields
@@ -24,6 +25,7 @@ else:  # pragma: no cover
 
 ALGOS = ("sft", "ppo", "grpo")
 DTYPES = ("auto", "float32", "bfloat16")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,11 @@ class TrainConfig:
     updates: int = 10
     """Optimiser updates (SFT: gradient steps; PPO/GRPO: rollout-then-learn iterations)."""
     lr: float = 1e-5
-    """AdamW learning rate (constant)."""
+    """AdamW peak learning rate."""
+    lr_schedule: str = "constant"
+    """``constant`` or ``cosine`` (decay from ``lr`` to ``lr / 10`` at the last update)."""
+    warmup_updates: int = 0
+    """Updates over which the learning rate rises linearly from ``lr / warmup_updates``."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     max_grad_norm: float = 1.0
@@ -136,7 +142,7 @@ class TrainConfig:
             "micro_batch_size", "sft_episodes", "eval_every", "kl_horizon", "lora_alpha",
         ):  # fmt: skip
             check_int(name, getattr(self, name), 1)
-        for name in ("seed", "eval_episodes", "checkpoint_every", "lora_r"):
+        for name in ("seed", "eval_episodes", "checkpoint_every", "lora_r", "warmup_updates"):
             check_int(name, getattr(self, name), 0)
         for name, lo, hi in (
             ("lr", 0.0, None), ("clip", 0.0, None), ("value_clip", 0.0, None),
@@ -148,6 +154,8 @@ class TrainConfig:
             _float(name, getattr(self, name), 0.0, None)
         if self.kl_target is not None:
             _float("kl_target", self.kl_target, 0.0, None, open_low=True)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError("lr_schedule", self.lr_schedule, choices=LR_SCHEDULES)
         if self.dtype not in DTYPES:
             raise ConfigError("dtype", self.dtype, choices=DTYPES)
         if self.parser not in PARSERS:
@@ -184,6 +192,17 @@ class TrainConfig:
 
 
 FIELDS = tuple(f.name for f in fields(TrainConfig))
+
+
+def learning_rate(cfg: TrainConfig, update: int) -> float:
+    """Learning rate of ``update`` (1-based): linear warmup, then constant or cosine to lr/10."""
+    if update <= cfg.warmup_updates:
+        return cfg.lr * update / cfg.warmup_updates
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    span = max(cfg.updates - cfg.warmup_updates, 1)
+    progress = min((update - cfg.warmup_updates) / span, 1.0)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def parse_override(text: str) -> tuple[str, Any]:

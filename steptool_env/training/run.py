@@ -25,7 +25,7 @@ from steptool_env.errors import ConfigError, require
 from steptool_env.rollout.loop import collect
 from steptool_env.rollout.records import EpisodeSpec, Trajectory
 from steptool_env.training.batch import PackedSequence, StepItem
-from steptool_env.training.config import TrainConfig
+from steptool_env.training.config import TrainConfig, learning_rate
 from steptool_env.training.metrics import MetricsLog
 from steptool_env.training.policy import (
     checkpoint_dir,
@@ -148,6 +148,7 @@ class Run:
 
     # ------------------------------------------------------------------ bookkeeping
     def record(self, row: dict[str, Any]) -> None:
+        row.setdefault("lr", self.optimizer.param_groups[0]["lr"])
         self.log.write(row)
         self.rows.append(row)
 
@@ -164,17 +165,19 @@ class Run:
         return TrainResult(self.cfg.out, final, self.rows)
 
     def updates(self) -> Iterator[int]:
+        """Update numbers still to run; each sets the optimiser's learning rate first."""
         cfg = self.cfg
         total = range(self.first_update, cfg.updates + 1)
-        if not cfg.progress:
-            yield from total
-            return
-        from tqdm.auto import tqdm
+        bar: Any = total
+        if cfg.progress:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total, desc=f"train {cfg.algo}", unit="update", initial=0)
+            bar = tqdm(total, desc=f"train {cfg.algo}", unit="update", initial=0)
         for u in bar:
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, u)
             yield u
-            if self.rows:
+            if cfg.progress and self.rows:
                 last = self.rows[-1]
                 bar.set_postfix(
                     {k: f"{last[k]:.3g}" for k in ("pass_rate", "loss", "kl") if k in last}

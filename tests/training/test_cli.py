@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -10,7 +11,12 @@ import pytest
 from steptool_env.cli import main
 from steptool_env.errors import ConfigError
 from steptool_env.resources import agents_dir
-from steptool_env.training.config import TrainConfig, load_train_config, parse_override
+from steptool_env.training.config import (
+    TrainConfig,
+    learning_rate,
+    load_train_config,
+    parse_override,
+)
 
 
 def test_shipped_recipes_load() -> None:
@@ -70,11 +76,23 @@ def test_recipe_errors_name_the_field_and_the_file(tmp_path: Path) -> None:
         ("micro_batch_size", 3, "must divide minibatch_size"),
         ("group_size", 3, "must divide episodes_per_update"),
         ("whiten_advantages", "yes", "true or false"),
+        ("lr_schedule", "linear", "constant, cosine"),
+        ("warmup_updates", -1, "integer >= 0"),
     ],
 )
 def test_config_validation(field: str, value: object, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         TrainConfig(**{"algo": "ppo", "model": "m", "out": "o", field: value})
+
+
+def test_learning_rate_schedule() -> None:
+    base = {"algo": "sft", "model": "m", "out": "o", "updates": 100, "lr": 1.0}
+    constant = TrainConfig(**base)
+    assert [learning_rate(constant, u) for u in (1, 50, 100)] == [1.0, 1.0, 1.0]
+    cosine = TrainConfig(**base, lr_schedule="cosine", warmup_updates=10)
+    lrs = [learning_rate(cosine, u) for u in (1, 5, 10, 55, 100)]
+    assert lrs == pytest.approx([0.1, 0.5, 1.0, 0.55, 0.1])
+    assert all(a >= b for a, b in itertools.pairwise(lrs[2:]))
 
 
 def test_grpo_needs_groups() -> None:

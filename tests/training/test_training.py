@@ -140,9 +140,11 @@ SMOKE = [
 
 @pytest.mark.parametrize(("algo", "extra"), SMOKE, ids=[f"{a}-{e}" for a, e in SMOKE])
 def test_two_update_smoke_runs(tiny_model: Path, tmp_path: Path, algo: str, extra: dict) -> None:
-    result = train(_cfg(tiny_model, tmp_path / "run", algo=algo, eval_episodes=2, **extra))
+    cfg = _cfg(tiny_model, tmp_path / "run", algo=algo, eval_episodes=2, warmup_updates=2, **extra)
+    result = train(cfg)
     rows = read_metrics(tmp_path / "run")
     assert [r["update"] for r in rows] == [1, 2]
+    assert [r["lr"] for r in rows] == pytest.approx([5e-4, 1e-3])  # the warmup reached AdamW
     assert rows == [json.loads(json.dumps(r)) for r in result.metrics]
     need = {"loss", "token_accuracy"} if algo == "sft" else {
         "pass_rate", "mean_return", "succ_calling", "kl", "entropy", "tokens_per_s",
