@@ -12,6 +12,7 @@ steptool train init --preset small --out models/small   # from-scratch tokenizer
 steptool train sft --config agents/sft-small.toml --set updates=100
 steptool train ppo --config agents/ppo-small.toml --resume
 steptool train plot runs/ppo runs/ppo-outcome --out curves.png
+steptool data fetch stabletoolbench      # StableToolBench test queries, SHA-256 checked
 """
 
 from __future__ import annotations
@@ -251,6 +252,41 @@ def _train_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_fetch(args: argparse.Namespace) -> int:
+    import warnings
+
+    from steptool_env.stabletoolbench.fetch import (
+        QUERY_FILES,
+        UnpinnedFileWarning,
+        fetch_stabletoolbench,
+        stabletoolbench_dir,
+    )
+
+    dest = Path(args.dest) if args.dest else stabletoolbench_dir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnpinnedFileWarning)
+        try:
+            results = fetch_stabletoolbench(
+                dest, base_url=args.base_url, force=args.force, progress=not args.no_progress
+            )
+        finally:
+            for w in caught:
+                if issubclass(w.category, UnpinnedFileWarning):
+                    print(f"steptool: warning: {w.message}", file=sys.stderr)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    width = max(len(name) for name in QUERY_FILES)
+    for r in results:
+        status = "ok (cached)" if r.status == "cached" else r.status
+        trust = "pinned" if r.pinned else "recorded (not pinned)"
+        print(
+            f"{r.file:{width}s}  {QUERY_FILES[r.file]:7s}  {status:11s}  "
+            f"sha256 {r.sha256[:12]}  {trust}"
+        )
+    print(f"destination: {dest}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -353,6 +389,25 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default="learning_curves.png", help="PNG to write")
     plot.add_argument("--labels", help="comma-separated names of the runs")
     plot.set_defaults(func=_train_plot)
+
+    data = sub.add_parser("data", help="download external benchmark data into a cache")
+    datas = data.add_subparsers(dest="data_action", required=True)
+    fetch = datas.add_parser(
+        "fetch",
+        help="download a data set at a pinned commit, SHA-256 checked",
+        description="StableToolBench: the six solvable test-query files of "
+        "solvable_queries/test_instruction at a pinned upstream commit.",
+    )
+    fetch.add_argument("dataset", choices=["stabletoolbench"], help="data set to fetch")
+    fetch.add_argument(
+        "--dest",
+        help="folder for the files (default: $STEPTOOL_DATA_DIR or ~/.cache/steptool, "
+        "under stabletoolbench/<commit>/test_instruction)",
+    )
+    fetch.add_argument("--force", action="store_true", help="download again files present")
+    fetch.add_argument("--base-url", help="folder URL to download from (default: raw GitHub)")
+    fetch.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    fetch.set_defaults(func=_data_fetch)
     return p
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
@@ -7,6 +10,31 @@ import steptool_env  # noqa: F401 - registers the ids
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.world.suite import Suite, Task, load_suite
+
+
+def _find_stabletoolbench() -> Path | None:
+    """The real StableToolBench files of ../shared/data (never copied into the project)."""
+    given = os.environ.get("STEPTOOL_STABLETOOLBENCH_DIR")
+    candidates = [Path(given)] if given else []
+    candidates += [
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "stabletoolbench",
+        Path("/work/shared/data/stabletoolbench"),
+    ]
+    return next((p for p in candidates if (p / "test_instruction").is_dir()), None)
+
+
+STABLETOOLBENCH = _find_stabletoolbench()
+if STABLETOOLBENCH is not None:  # StepTool/StableToolBench-v0 finds its default queries here
+    os.environ["STEPTOOL_STABLETOOLBENCH_DIR"] = str(STABLETOOLBENCH)
+NO_STABLETOOLBENCH = "the real StableToolBench files (../shared/data/stabletoolbench) are absent"
+
+
+@pytest.fixture
+def stabletoolbench() -> Path:
+    """Folder of the real StableToolBench query files; skips the test where it is absent."""
+    if STABLETOOLBENCH is None:
+        pytest.skip(NO_STABLETOOLBENCH)
+    return STABLETOOLBENCH
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 ENV_IDS: dict[str, dict[str, object]] = {
     "StepTool/ToolBench-v0": {"suite": "toolbench"},
+    "StepTool/StableToolBench-v0": {},
+}
+"""Every id with the keyword arguments it is registered with."""
+
+ENTRY_POINTS: dict[str, str] = {
+    "StepTool/ToolBench-v0": "steptool_env.envs.tool_use_env:ToolUseEnv",
+    "StepTool/StableToolBench-v0": "steptool_env.envs.stabletoolbench_env:StableToolBenchEnv",
 }
 
 
@@ -21,6 +28,6 @@ def register_envs() -> None:
         if env_id not in gym.registry:
             gym.register(
                 id=env_id,
-                entry_point="steptool_env.envs.tool_use_env:ToolUseEnv",
+                entry_point=ENTRY_POINTS[env_id],
                 kwargs=dict(kwargs),
             )

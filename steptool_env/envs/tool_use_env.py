@@ -31,6 +31,9 @@ step — and agents keep the history themselves or read ``env.unwrapped.messages
 ``api_failure``    True when the status is an API-side failure (5-12): not the agent's fault
 ``fault``          the injected fault of this step ("" when none): ``timeout``,
                    ``rate_limit``, ``server_error`` or ``slow`` (see ``faults=``)
+``source``         where the API's answer came from: ``world`` (the suite's simulated
+                   APIs), ``cache``, ``mock`` or ``error`` (StableToolBench), ``fault``
+                   (an injected failure); "" when no API answered (none ran, or timeout)
 ``reward_mode``    the reward mode in use
 ``task_id``        the task of this episode
 =================  =====================================================================
@@ -87,6 +90,8 @@ class ToolUseEnv(gym.Env[str, str]):
     """
 
     metadata = {"render_modes": ["ansi"]}
+    _wire = False
+    """Validate arguments with the rules of real APIs (see ``validate_arguments``)."""
 
     def __init__(
         self,
@@ -104,7 +109,7 @@ class ToolUseEnv(gym.Env[str, str]):
         suite: str = "toolbench",
         render_mode: str | None = None,
     ) -> None:
-        self.suite: Suite = load_suite(suite)
+        self.suite: Suite = load_suite(suite) if isinstance(suite, str) else suite
         self.tasks: tuple[Task, ...] = self.suite.split(split)
         self.split = split
         self.reward_mode = reward_mode
@@ -139,7 +144,6 @@ class ToolUseEnv(gym.Env[str, str]):
         self.observation_space = spaces.Text(limit, min_length=1, charset=PRINTABLE)
         self.action_space = spaces.Text(max_action_chars, min_length=0, charset=PRINTABLE)
 
-        self._catalogue = self.suite.catalogue
         self._prompt_cache: dict[str, tuple[str, dict[str, ApiSpec]]] = {}
         self._gold_cache: dict[str, Any] = {}
         self.task: Task | None = None
@@ -227,7 +231,7 @@ class ToolUseEnv(gym.Env[str, str]):
                 "not_text", f"the action must be a string, got {type(action).__name__}"
             )
         )
-        function, error, api_ok, fault_kind = "", "", False, ""
+        function, error, api_ok, fault_kind, source = "", "", False, "", ""
         new_nodes: tuple[int, ...] = ()
         final, is_solved = False, 0.0
         call_id = f"call_{self._t}"
@@ -252,7 +256,7 @@ class ToolUseEnv(gym.Env[str, str]):
                     }
                 else:
                     try:
-                        args = validate_arguments(api, parsed.arguments)
+                        args = validate_arguments(api, parsed.arguments, wire=self._wire)
                     except InvalidArguments as exc:
                         status, error = Status.BAD_INPUT, "invalid_arguments"
                         body = {"error": f"Invalid arguments for {function}: {exc}", "response": ""}
@@ -267,8 +271,9 @@ class ToolUseEnv(gym.Env[str, str]):
                             )
                         else:
                             fault_kind = fault.kind
-                            result = ToolResult(fault.status, None, fault.message)
+                            result = ToolResult(fault.status, None, fault.message, source="fault")
                         status = result.status
+                        source = result.source
                         if result.ok:
                             new_nodes = self._tracker.observe(function, args)
                             body = {"error": "", "response": result.response}
@@ -295,6 +300,7 @@ class ToolUseEnv(gym.Env[str, str]):
             "final": final,
             "api_failure": status in API_FAILURES,
             "fault": fault_kind,
+            "source": source,
             "reward_mode": self.reward_mode,
             "task_id": task.task_id,
         }
@@ -312,7 +318,7 @@ class ToolUseEnv(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ internals
     def _function_of(self, tool: str, api: str) -> str:
-        return self._catalogue.api(tool, api).function_name
+        return self.suite.catalogue.api(tool, api).function_name
 
     def _choose_task(self, options: Mapping[str, Any] | None) -> Task:
         if options:
@@ -326,10 +332,15 @@ class ToolUseEnv(gym.Env[str, str]):
                 return self.suite.task(str(options["task_id"]))
         return self.tasks[int(self.np_random.integers(len(self.tasks)))]
 
+    def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
+        """Function name -> API of every function offered for ``task`` (prompt order)."""
+        catalogue = self.suite.catalogue
+        return {f: catalogue.by_function[f] for f in task.api_list}
+
     def _prompt(self, task: Task) -> tuple[str, dict[str, ApiSpec]]:
         cached = self._prompt_cache.get(task.task_id)
         if cached is None:
-            offered = {f: self._catalogue.by_function[f] for f in task.api_list}
+            offered = self._offered_apis(task)
             schemas = [a.openai_schema() for a in offered.values()] + [FINISH_SCHEMA]
             cached = self._prompt_cache[task.task_id] = (
                 system_prompt(self.parser_name, schemas),
@@ -359,13 +370,16 @@ class ToolUseEnv(gym.Env[str, str]):
                 {"error": "Finish needs final_answer as a string.", "response": ""},
                 0.0,
             )
-        result = check_answer(task.facts, answer, self.backend.records())
         return (
             Status.FINAL_ANSWER,
             "",
             {"error": "", "response": "Final answer received."},
-            result.is_solved,
+            self._judge(task, answer),
         )
+
+    def _judge(self, task: Task, answer: str) -> float:
+        """IsSolved of a final answer: the deterministic checker on the task's facts."""
+        return check_answer(task.facts, answer, self.backend.records()).is_solved
 
     def _render(self, body: Mapping[str, Any], status: Status) -> str:
         text = (

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from steptool_env.errors import ConfigError, ToolError
 from steptool_env.tools.status import Status
 from steptool_env.world.domain import ApiFn
-from steptool_env.world.helpers import ApiInputError
+from steptool_env.world.helpers import ApiInputError, Sourced
 from steptool_env.world.state import WorldState
 
 
@@ -29,6 +29,9 @@ class ToolResult(NamedTuple):
     """A message for the agent when the call failed."""
     duration_s: float = 0.0
     """Wall time of the call; reported, never part of observations or rewards."""
+    source: str = ""
+    """Where the answer came from: ``world`` (the suite's simulated APIs), ``cache``,
+    ``mock`` or ``error`` (StableToolBench's response sources); "" when nothing ran."""
 
     @property
     def ok(self) -> bool:
@@ -97,7 +100,12 @@ def execute(
     try:
         response = fn(state, arguments)
     except ApiInputError as exc:
-        return ToolResult(exc.status, None, str(exc), time.perf_counter() - start)
+        return ToolResult(
+            exc.status, None, str(exc), time.perf_counter() - start, exc.source or "world"
+        )
     except Exception as exc:  # an implementation bug is infrastructure, not the agent's
         raise ToolError(f"API {tool}.{api} failed on {dict(arguments)!r}: {exc!r}") from exc
-    return ToolResult(Status.OK, response, "", time.perf_counter() - start)
+    took = time.perf_counter() - start
+    if isinstance(response, Sourced):
+        return ToolResult(Status.OK, response.value, "", took, response.source)
+    return ToolResult(Status.OK, response, "", took, "world")

@@ -47,6 +47,10 @@ def make_backend(
         raise ConfigError(
             "backend_options", unknown, f"not options of backend {backend!r}", choices=allowed
         )
+    if backend == "docker" and suite.name.startswith("stabletoolbench:"):
+        raise ConfigError(
+            "backend", backend, "StableToolBench queries run on inprocess or http (not docker yet)"
+        )
     timeout = validate_timeout(options.pop("call_timeout_s", DEFAULT_CALL_TIMEOUT_S))
     if backend == "inprocess":
         from steptool_env.sandbox.inprocess import InProcessBackend

@@ -350,11 +350,17 @@ class RemoteBackend:
     def _result(self, data: Mapping[str, Any], duration: float) -> ToolResult:
         status = _STATUSES.get(data.get("status"))  # type: ignore[arg-type]
         error = data.get("error", "")
-        if status is None or not isinstance(error, str) or "response" not in data:
+        source = data.get("source", "")
+        if (
+            status is None
+            or not isinstance(error, str)
+            or not isinstance(source, str)
+            or "response" not in data
+        ):
             raise SandboxError(
                 f"malformed call result from the {self.server.describe()}: {data!r:.300}"
             )
-        return ToolResult(status, data["response"], error, duration)
+        return ToolResult(status, data["response"], error, duration, source)
 
 
 class ExternalServer(ServerHandle):

@@ -48,6 +48,8 @@ from typing import Any
 from steptool_env.errors import StepToolError, ToolError
 from steptool_env.resources import suite_dir
 from steptool_env.sandbox.backend import ToolResult, execute, timeout_result
+from steptool_env.stabletoolbench.suite import PREFIX as STB_PREFIX
+from steptool_env.stabletoolbench.suite import StbSuite
 from steptool_env.world.domain import api_table, build_world
 from steptool_env.world.state import WorldState
 from steptool_env.world.suite import SuiteConfig
@@ -73,7 +75,9 @@ _REASONS = {
 }
 
 
-_SERVED_CODE = ("tools", "world", "sandbox", "errors.py", "resources.py", "seeding.py")
+_SERVED_CODE = (
+    "tools", "world", "sandbox", "stabletoolbench", "errors.py", "resources.py", "seeding.py"
+)  # fmt: skip
 
 
 @cache
@@ -90,7 +94,10 @@ def code_digest(suite: str = "toolbench") -> str:
     for path in sorted(files):
         rel = path.relative_to(_PACKAGE_DIR).as_posix()
         h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-    h.update((suite_dir(suite) / "suite.toml").read_bytes())
+    if suite.startswith(STB_PREFIX):  # the spec names the data; the suite hash covers it
+        h.update(suite.encode())
+    else:
+        h.update((suite_dir(suite) / "suite.toml").read_bytes())
     return h.hexdigest()
 
 
@@ -108,11 +115,18 @@ class ApiService:
     def __init__(self, suite: str = "toolbench") -> None:
         from steptool_env.version import __version__
 
-        cfg = SuiteConfig.load(suite_dir(suite) / "suite.toml")
         self.suite = suite
-        self.seed = cfg.seed
-        self.world = build_world(cfg.seed)
-        self.table = api_table()
+        if suite.startswith(STB_PREFIX):
+            stb = StbSuite.from_name(suite)
+            self.seed = stb.mock_seed
+            self.table = stb.implementations
+            self._new_state = stb.new_state
+        else:
+            cfg = SuiteConfig.load(suite_dir(suite) / "suite.toml")
+            self.seed = cfg.seed
+            world = build_world(cfg.seed)
+            self.table = api_table()
+            self._new_state = lambda: WorldState(world)
         self.health = {
             "status": "ok",
             "protocol": PROTOCOL,
@@ -160,7 +174,7 @@ class ApiService:
                 return 200, {"closed": sid}
             if action == "reset":
                 _allow(method, "POST")
-                self.sessions[sid] = WorldState(self.world)
+                self.sessions[sid] = self._new_state()
                 return 200, {"session": sid}
             if action == "records":
                 _allow(method, "GET")
@@ -175,7 +189,7 @@ class ApiService:
             raise _HttpError(503, f"too many open sessions ({MAX_SESSIONS}); close some")
         self._created += 1
         sid = f"s{self._created}"
-        self.sessions[sid] = WorldState(self.world)
+        self.sessions[sid] = self._new_state()
         return sid
 
     def _call(self, sid: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]] | Delayed:
@@ -204,7 +218,12 @@ class ApiService:
 
     def _result(self, result: ToolResult) -> dict[str, Any]:
         self._calls_by_status[int(result.status)] += 1
-        return {"status": int(result.status), "response": result.response, "error": result.error}
+        return {
+            "status": int(result.status),
+            "response": result.response,
+            "error": result.error,
+            "source": result.source,
+        }
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,12 @@ Rules (documented in the README, section "Arguments"):
   ``ARRAY`` a list, ``OBJECT`` an object; booleans are never numbers;
 - missing optional parameters take their catalogue default when it has one.
 
+With ``wire=True`` (real ToolBench APIs, whose query parameters travel as text) the rules
+are those of the wire: a parameter's documented default is always accepted as given;
+``NUMBER``/``INTEGER`` also accept numeric strings, ``BOOLEAN`` also ``"true"``/``"false"``,
+``DATE`` any string; values are passed on unchanged, and missing optional parameters are
+left out (the API applies its own defaults).
+
 A violation raises :class:`InvalidArguments`, which the environment turns into an
 observation with status 2 (bad input).
 """
@@ -75,21 +81,46 @@ def _check(p: ParamSpec, value: Any) -> Any:
     raise _type_error(p, value)
 
 
-def validate_arguments(api: ApiSpec, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the checked arguments with defaults filled in, or raise InvalidArguments."""
+def _check_wire(p: ParamSpec, value: Any) -> Any:
+    if p.default is not None and value == p.default and type(value) is type(p.default):
+        return value
+    if isinstance(value, str):
+        t = p.type
+        if t in (ParamType.NUMBER, ParamType.INTEGER) and _is_number(value):
+            return value
+        if t is ParamType.BOOLEAN and value.strip().lower() in ("true", "false"):
+            return value
+        if t is ParamType.DATE:
+            return value
+    return _check(p, value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def validate_arguments(
+    api: ApiSpec, arguments: Mapping[str, Any], *, wire: bool = False
+) -> dict[str, Any]:
+    """Return the checked arguments with defaults filled in, or raise InvalidArguments
+    (``wire``: the rules of real APIs, see the module docstring)."""
     params = api.params
     for name in arguments:
         if name not in params:
             valid = ", ".join(params) or "none"
             raise InvalidArguments(f"unknown parameter {name!r} (valid parameters: {valid})")
+    check = _check_wire if wire else _check
     out: dict[str, Any] = {}
     for p in api.required:
         if p.name not in arguments:
             raise InvalidArguments(f"missing required parameter {p.name!r}")
-        out[p.name] = _check(p, arguments[p.name])
+        out[p.name] = check(p, arguments[p.name])
     for p in api.optional:
         if p.name in arguments:
-            out[p.name] = _check(p, arguments[p.name])
-        elif p.default not in (None, ""):
+            out[p.name] = check(p, arguments[p.name])
+        elif not wire and p.default not in (None, ""):
             out[p.name] = p.default
     return out

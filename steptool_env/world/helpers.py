@@ -9,7 +9,7 @@ import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property, lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from steptool_env.errors import StepToolError
 from steptool_env.tools.status import Status
@@ -25,9 +25,18 @@ class ApiInputError(StepToolError):
     """Raised by an API implementation when the agent's input is wrong (unknown id, bad
     value, page out of range). Becomes a response with the given status (2 by default)."""
 
-    def __init__(self, message: str, status: Status = Status.BAD_INPUT) -> None:
+    def __init__(self, message: str, status: Status = Status.BAD_INPUT, source: str = "") -> None:
         self.status = status
+        self.source = source
         super().__init__(message)
+
+
+class Sourced(NamedTuple):
+    """A response together with where it came from (``cache``, ``mock``...), for APIs that
+    answer from more than one source; plain responses come from the ``world``."""
+
+    value: Any
+    source: str
 
 
 _NORM = re.compile(r"[^a-z0-9]+")

@@ -14,10 +14,17 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from steptool_env import ENV_IDS
+from tests.conftest import NO_STABLETOOLBENCH, STABLETOOLBENCH
+
+
+def _needs_data(env_id: str) -> None:
+    if "StableToolBench" in env_id and STABLETOOLBENCH is None:
+        pytest.skip(NO_STABLETOOLBENCH)
 
 
 @pytest.mark.parametrize("env_id", sorted(ENV_IDS))
 def test_check_env_passes_without_warnings(env_id: str) -> None:
+    _needs_data(env_id)
     env = gym.make(env_id)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -54,6 +61,7 @@ def trajectory_hash(env_id: str, seed: int, episodes: int = 3) -> str:
 
 @pytest.mark.parametrize("env_id", sorted(ENV_IDS))
 def test_same_seed_same_trajectory_across_runs_and_processes(env_id: str) -> None:
+    _needs_data(env_id)
     a = trajectory_hash(env_id, 123)
     assert a == trajectory_hash(env_id, 123)
     assert a != trajectory_hash(env_id, 124)
@@ -66,7 +74,11 @@ def test_same_seed_same_trajectory_across_runs_and_processes(env_id: str) -> Non
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONHASHSEED": "987", "PATH": ""},
+        env={
+            "PYTHONHASHSEED": "987",
+            "PATH": "",
+            "STEPTOOL_STABLETOOLBENCH_DIR": str(STABLETOOLBENCH or ""),
+        },
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == a

@@ -11,6 +11,7 @@ from steptool_env.world.tasks import AnswerFact
 from tests.conftest import gold_actions
 
 INFO_KEYS = {
+    "source",
     "step",
     "status",
     "error",

@@ -1,0 +1,105 @@
+"""``StableToolBenchEnv``: the real StableToolBench queries as a Gymnasium environment.
+
+Same episode, spaces, parsers, reward modes and info keys as
+:class:`~steptool_env.envs.tool_use_env.ToolUseEnv`; what differs is where tasks and answers
+come from:
+
+- **Tasks**: the queries of StableToolBench's files (``queries=``: a folder or files; by
+  default ``$STEPTOOL_STABLETOOLBENCH_DIR``, else the folder ``steptool data fetch
+  stabletoolbench`` fills). Each file is one split named by its test subset (``I1-Inst``,
+  ``I1-Cat``, ``I1-Tool``, ``I2-Inst``, ``I2-Cat``, ``I3-Inst``); a task id is
+  ``{subset}/{query_id}``. The prompt offers the query's ``api_list`` as function schemas.
+- **Responses**, in order: the StableToolBench response cache (``cache=``), the deterministic
+  mock (``mock=True``), else status 11 (unavailable). ``info["source"]`` says which.
+- **Arguments** follow the rules of real APIs (``validate_arguments(wire=True)``): numbers
+  may come as numeric strings, documented defaults are always accepted.
+- **Rewards**: SuccCalling as usual; Contribution 1 for the first successful call of each
+  relevant API; IsSolved by the deterministic rule of
+  :func:`~steptool_env.stabletoolbench.judge.rule_is_solved` (answer given and relevant APIs
+  called: all -> 1, some -> 0.5), or by ``judge=`` (e.g. a
+  :class:`~steptool_env.stabletoolbench.judge.ChatJudge`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.errors import ConfigError
+from steptool_env.stabletoolbench.judge import Judge, rule_is_solved
+from steptool_env.stabletoolbench.suite import StbSuite
+from steptool_env.tools.spec import ApiSpec
+from steptool_env.world.suite import Task
+
+DATA_ENV_VAR = "STEPTOOL_STABLETOOLBENCH_DIR"
+
+
+def default_queries() -> Path:
+    """``$STEPTOOL_STABLETOOLBENCH_DIR``, else the folder ``steptool data fetch`` fills."""
+    given = os.environ.get(DATA_ENV_VAR)
+    if given:
+        return Path(given)
+    from steptool_env.stabletoolbench.fetch import stabletoolbench_dir
+
+    return stabletoolbench_dir()
+
+
+class StableToolBenchEnv(ToolUseEnv):
+    """StableToolBench's solvable queries with StepTool's step-grained rewards.
+
+    Args:
+        queries: query files or a folder of them (default: :func:`default_queries`).
+        split: the test subset to draw tasks from (default: the first one found).
+        cache: a StableToolBench ``tool_response_cache`` folder, replayed first.
+        mock: answer calls the cache lacks with the deterministic mock (else status 11).
+        mock_seed: seed of the mock's values.
+        judge: ``judge(query, answer, called) -> IsSolved`` in place of the rule.
+        **kwargs: every other argument of :class:`ToolUseEnv` (``reward_mode``, ``parser``,
+            ``max_steps``, ``backend`` (``inprocess`` or ``http``), ``faults``...).
+    """
+
+    _wire = True
+
+    def __init__(
+        self,
+        queries: str | Path | Sequence[str | Path] | None = None,
+        split: str | None = None,
+        cache: str | Path | None = None,
+        mock: bool = True,
+        mock_seed: int = 0,
+        judge: Judge | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "suite" in kwargs:
+            raise ConfigError("suite", kwargs["suite"], "give queries= instead")
+        if queries is None:
+            queries = default_queries()
+            if not queries.exists():
+                raise ConfigError(
+                    "queries",
+                    str(queries),
+                    "no StableToolBench query files there: run `steptool data fetch "
+                    f"stabletoolbench`, set {DATA_ENV_VAR}, or pass queries=",
+                )
+        if judge is not None and not callable(judge):
+            raise ConfigError("judge", judge, "must be callable (query, answer, called)")
+        suite = StbSuite(queries, cache=cache, mock=mock, mock_seed=mock_seed)
+        super().__init__(split=split or next(iter(suite.splits)), suite=suite, **kwargs)  # type: ignore[arg-type]
+        self.judge = judge
+
+    def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
+        return self.suite.query(task.task_id).by_function  # type: ignore[attr-defined]
+
+    def _function_of(self, tool: str, api: str) -> str:
+        assert self.task is not None  # gold indices are built in reset, after the task is set
+        return self.suite.query(self.task.task_id).function_of(tool, api)  # type: ignore[attr-defined]
+
+    def _judge(self, task: Task, answer: str) -> float:
+        satisfied = sorted(self._tracker.satisfied)
+        if self.judge is not None:
+            called = [self._function_of(*task.relevant_apis[i]) for i in satisfied]
+            return float(self.judge(task.query, answer, called))
+        return rule_is_solved(answer, len(satisfied), len(task.gold))

@@ -1,0 +1,142 @@
+"""A StableToolBench suite: the queries of some files, as tasks, and the APIs that answer them.
+
+:class:`StbSuite` plays the part that :class:`~steptool_env.world.suite.Suite` plays for the
+generated suite: splits of tasks (one per test subset: I1-Inst, I1-Cat, ...), the API table the
+backends execute, and a fresh per-episode state. Its :attr:`~StbSuite.name` is a spec string
+(``stabletoolbench:{json}``) from which the sandbox server rebuilds the same suite, so the
+``http`` backend answers exactly as ``inprocess`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from steptool_env.errors import ConfigError, TaskError
+from steptool_env.stabletoolbench.queries import (
+    QUERY_FILES,
+    StbQuery,
+    find_query_files,
+    load_query_files,
+)
+from steptool_env.stabletoolbench.responses import Responder
+from steptool_env.tools.spec import ApiSpec
+from steptool_env.world.helpers import ApiInputError, Sourced
+from steptool_env.world.state import WorldState
+from steptool_env.world.tasks import Task
+
+PREFIX = "stabletoolbench:"
+"""Suite names that start with this are StableToolBench suites (the rest is their spec)."""
+
+SUBSET_ORDER = tuple(QUERY_FILES.values())
+
+
+class StbSuite:
+    """Queries of StableToolBench files with their response sources.
+
+    Args:
+        queries: query files, or a folder holding them (``test_instruction`` inside it is
+            found too).
+        cache: a StableToolBench ``tool_response_cache`` folder (optional).
+        mock: answer cache misses with the deterministic mock (else: status 11).
+        mock_seed: seed of the mock's values.
+    """
+
+    def __init__(
+        self,
+        queries: str | Path | Sequence[str | Path],
+        cache: str | Path | None = None,
+        mock: bool = True,
+        mock_seed: int = 0,
+    ) -> None:
+        if isinstance(queries, str | Path):
+            path = Path(queries)
+            files = find_query_files(path) if path.is_dir() else [path]
+        else:
+            files = [Path(p) for p in queries]
+            if not files:
+                raise ConfigError("queries", [], "name at least one query file")
+        self.files = tuple(p.resolve() for p in files)
+        self.cache = str(Path(cache).resolve()) if cache is not None else None
+        self.mock = bool(mock)
+        self.mock_seed = int(mock_seed)
+        self.responder = Responder(self.cache, mock=self.mock, seed=self.mock_seed)
+        self.queries: tuple[StbQuery, ...] = tuple(load_query_files(self.files))
+        self._by_id = {q.task_id: q for q in self.queries}
+        self._tasks = {q.task_id: q.to_task() for q in self.queries}
+        subsets = sorted(
+            {q.subset for q in self.queries},
+            key=lambda s: (SUBSET_ORDER.index(s) if s in SUBSET_ORDER else len(SUBSET_ORDER), s),
+        )
+        self.splits: dict[str, tuple[Task, ...]] = {
+            s: tuple(self._tasks[q.task_id] for q in self.queries if q.subset == s) for s in subsets
+        }
+        self.implementations = self._table()
+        h = hashlib.sha256()
+        for path in sorted(self.files):
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        h.update(json.dumps([self.mock, self.mock_seed, self.cache is not None]).encode())
+        self.hash = h.hexdigest()
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def name(self) -> str:
+        spec = {
+            "queries": [str(p) for p in self.files],
+            "cache": self.cache,
+            "mock": self.mock,
+            "mock_seed": self.mock_seed,
+        }
+        return PREFIX + json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_name(cls, name: str) -> StbSuite:
+        """Rebuild a suite from its :attr:`name` (what the sandbox server does)."""
+        if not name.startswith(PREFIX):
+            raise ConfigError("suite", name, f"a StableToolBench suite name starts {PREFIX!r}")
+        try:
+            spec = json.loads(name[len(PREFIX) :])
+            return cls(spec["queries"], spec["cache"], spec["mock"], spec["mock_seed"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ConfigError("suite", name, f"not a StableToolBench suite spec ({exc})") from exc
+
+    # ------------------------------------------------------------------ tasks
+    def split(self, name: str) -> tuple[Task, ...]:
+        try:
+            return self.splits[name]
+        except KeyError:
+            raise ConfigError("split", name, choices=self.splits) from None
+
+    def task(self, task_id: str) -> Task:
+        try:
+            return self._tasks[task_id]
+        except KeyError:
+            raise TaskError(f"no StableToolBench query with id {task_id!r}") from None
+
+    def query(self, task_id: str) -> StbQuery:
+        return self._by_id[task_id]
+
+    # ------------------------------------------------------------------ APIs
+    def new_state(self) -> WorldState:
+        return WorldState(None)  # type: ignore[arg-type]  # the responses need no world
+
+    def _table(self) -> dict[tuple[str, str], Any]:
+        table: dict[tuple[str, str], Any] = {}
+        for q in self.queries:
+            for api in q.apis:
+                table.setdefault(api.key, self._api_fn(api))
+        return table
+
+    def _api_fn(self, api: ApiSpec) -> Any:
+        responder = self.responder
+
+        def call(state: WorldState, arguments: Mapping[str, Any]) -> Sourced:
+            r = responder.respond(api, arguments)
+            if r.error:
+                raise ApiInputError(r.error, r.status, r.source)
+            return Sourced(r.response, r.source)
+
+        return call
