@@ -36,7 +36,7 @@ class OracleAgent:
         task = view.task
         if i < len(task.gold):
             g = task.gold[i]
-            fn = view.env.suite.catalogue.api(g.tool, g.api).function_name
+            fn = view.env.function_of(g.tool, g.api)
             return format_action(view.parser, fn, g.arguments, f"Step {i + 1} of the plan.")
         return format_action(
             view.parser,

@@ -33,12 +33,11 @@ from steptool_env.bench.store import (
     episode_key,
 )
 from steptool_env.envs.prompts import template_id
-from steptool_env.envs.registration import ENV_IDS
+from steptool_env.envs.registration import load_env_suite
 from steptool_env.errors import ConfigError
 from steptool_env.rollout import EpisodeSpec, Trajectory, run_episodes
 from steptool_env.seeding import derive_seed
 from steptool_env.tools.status import API_FAILURES
-from steptool_env.world.suite import load_suite
 
 RUN_FILE = "run.json"
 
@@ -84,6 +83,7 @@ class _AgentPlan:
     hash: str
     template: str
     suite_hash: str
+    first_subset: str
     episodes: list[_Planned] = field(default_factory=list)
 
 
@@ -98,10 +98,6 @@ def _iso(t: float) -> str:
     return f"{_iso_second(ms // 1000)}.{ms % 1000:03d}+00:00"
 
 
-def _suite_name(env_id: str) -> str:
-    return str(ENV_IDS[env_id].get("suite", "toolbench"))
-
-
 def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
     plans: dict[str, list[_AgentPlan]] = {}
     agents = []
@@ -111,11 +107,16 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
         native = bool(getattr(agent, "native_tools", False))
         agents.append((spec, agent, acfg, config_hash(acfg), template_id(cfg.parser, native)))
     for env_id in cfg.env_ids:
-        suite = load_suite(_suite_name(env_id))
+        suite = load_env_suite(env_id)
+        subsets = [s for s in cfg.subsets if s in suite.splits]  # real data may lack some
+        if not subsets:
+            raise ConfigError(
+                "subsets", list(cfg.subsets), f"{env_id} has none of them", choices=suite.splits
+            )
         per_env = plans[env_id] = []
         for spec, agent, acfg, h, template in agents:
-            ap = _AgentPlan(spec, agent, acfg, h, template, suite.hash)
-            for subset in cfg.subsets:
+            ap = _AgentPlan(spec, agent, acfg, h, template, suite.hash, subsets[0])
+            for subset in subsets:
                 tasks = suite.split(subset)
                 tasks = tasks[: cfg.limit] if cfg.limit else tasks
                 for seed in cfg.seeds:
@@ -229,7 +230,7 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
                 envs = [
                     gym.make(
                         env_id,
-                        split=cfg.subsets[0],
+                        split=aps[0].first_subset,
                         parser=cfg.parser,
                         max_steps=cfg.max_steps,
                         backend=cfg.backend,

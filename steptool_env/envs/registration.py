@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from steptool_env.errors import ConfigError
+
 ENV_IDS: dict[str, dict[str, object]] = {
     "StepTool/ToolBench-v0": {"suite": "toolbench"},
     "StepTool/StableToolBench-v0": {},
@@ -12,6 +16,20 @@ ENTRY_POINTS: dict[str, str] = {
     "StepTool/ToolBench-v0": "steptool_env.envs.tool_use_env:ToolUseEnv",
     "StepTool/StableToolBench-v0": "steptool_env.envs.stabletoolbench_env:StableToolBenchEnv",
 }
+
+
+def load_env_suite(env_id: str) -> Any:
+    """The suite behind ``env_id`` with default arguments (its tasks by split, its hash):
+    what ``gym.make(env_id)`` loads."""
+    if env_id not in ENV_IDS:
+        raise ConfigError("env_id", env_id, choices=ENV_IDS)
+    if ENTRY_POINTS[env_id].endswith(":StableToolBenchEnv"):
+        from steptool_env.envs.stabletoolbench_env import default_suite
+
+        return default_suite()
+    from steptool_env.world.suite import load_suite
+
+    return load_suite(str(ENV_IDS[env_id].get("suite", "toolbench")))
 
 
 def register_envs() -> None:

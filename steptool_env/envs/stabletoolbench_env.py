@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from steptool_env.envs.tool_use_env import ToolUseEnv
-from steptool_env.errors import ConfigError
+from steptool_env.errors import ConfigError, TaskError
 from steptool_env.stabletoolbench.judge import Judge, rule_is_solved
 from steptool_env.stabletoolbench.suite import StbSuite
 from steptool_env.tools.spec import ApiSpec
@@ -45,6 +45,21 @@ def default_queries() -> Path:
     from steptool_env.stabletoolbench.fetch import stabletoolbench_dir
 
     return stabletoolbench_dir()
+
+
+def default_suite(
+    cache: str | Path | None = None, mock: bool = True, mock_seed: int = 0
+) -> StbSuite:
+    """The suite of :func:`default_queries`, or a :class:`ConfigError` saying how to get it."""
+    queries = default_queries()
+    if not queries.exists():
+        raise ConfigError(
+            "queries",
+            str(queries),
+            "no StableToolBench query files there: run `steptool data fetch "
+            f"stabletoolbench`, set {DATA_ENV_VAR}, or pass queries=",
+        )
+    return StbSuite(queries, cache=cache, mock=mock, mock_seed=mock_seed)
 
 
 class StableToolBenchEnv(ToolUseEnv):
@@ -75,31 +90,27 @@ class StableToolBenchEnv(ToolUseEnv):
     ) -> None:
         if "suite" in kwargs:
             raise ConfigError("suite", kwargs["suite"], "give queries= instead")
-        if queries is None:
-            queries = default_queries()
-            if not queries.exists():
-                raise ConfigError(
-                    "queries",
-                    str(queries),
-                    "no StableToolBench query files there: run `steptool data fetch "
-                    f"stabletoolbench`, set {DATA_ENV_VAR}, or pass queries=",
-                )
         if judge is not None and not callable(judge):
             raise ConfigError("judge", judge, "must be callable (query, answer, called)")
-        suite = StbSuite(queries, cache=cache, mock=mock, mock_seed=mock_seed)
+        suite = (
+            default_suite(cache, mock, mock_seed)
+            if queries is None
+            else StbSuite(queries, cache=cache, mock=mock, mock_seed=mock_seed)
+        )
         super().__init__(split=split or next(iter(suite.splits)), suite=suite, **kwargs)  # type: ignore[arg-type]
         self.judge = judge
 
     def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
         return self.suite.query(task.task_id).by_function  # type: ignore[attr-defined]
 
-    def _function_of(self, tool: str, api: str) -> str:
-        assert self.task is not None  # gold indices are built in reset, after the task is set
+    def function_of(self, tool: str, api: str) -> str:
+        if self.task is None:
+            raise TaskError("call reset() first: function names depend on the query")
         return self.suite.query(self.task.task_id).function_of(tool, api)  # type: ignore[attr-defined]
 
     def _judge(self, task: Task, answer: str) -> float:
         satisfied = sorted(self._tracker.satisfied)
         if self.judge is not None:
-            called = [self._function_of(*task.relevant_apis[i]) for i in satisfied]
+            called = [self.function_of(*task.relevant_apis[i]) for i in satisfied]
             return float(self.judge(task.query, answer, called))
         return rule_is_solved(answer, len(satisfied), len(task.gold))

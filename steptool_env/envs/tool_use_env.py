@@ -196,7 +196,7 @@ class ToolUseEnv(gym.Env[str, str]):
             self._injector.start_episode(*self._episode_key, task.task_id)
         idx = self._gold_cache.get(task.task_id)
         if idx is None:
-            idx = self._gold_cache[task.task_id] = gold_index(task, self._function_of)
+            idx = self._gold_cache[task.task_id] = gold_index(task, self.function_of)
         self._tracker = GoldTracker(idx)
         query = to_ascii(task.query)
         self._messages = [
@@ -317,7 +317,8 @@ class ToolUseEnv(gym.Env[str, str]):
         super().close()
 
     # ------------------------------------------------------------------ internals
-    def _function_of(self, tool: str, api: str) -> str:
+    def function_of(self, tool: str, api: str) -> str:
+        """The function name under which API ``(tool, api)`` is offered (current task)."""
         return self.suite.catalogue.api(tool, api).function_name
 
     def _choose_task(self, options: Mapping[str, Any] | None) -> Task:

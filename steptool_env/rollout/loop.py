@@ -143,8 +143,7 @@ def run_episodes(
             if terminated or truncated:
                 task = bases[i].task
                 assert task is not None
-                cat = bases[i].suite.catalogue
-                rel = {cat.api(*k).function_name for k in task.relevant_apis}
+                rel = {bases[i].function_of(*k) for k in task.relevant_apis}
                 s.traj.relevant_called = len(rel & s.called)
                 s.traj.terminated, s.traj.truncated = bool(terminated), bool(truncated)
                 s.traj.is_solved = float(info["is_solved"])

@@ -132,7 +132,7 @@ class ApiService:
             "protocol": PROTOCOL,
             "version": __version__,
             "suite": suite,
-            "seed": cfg.seed,
+            "seed": self.seed,
             "code": code_digest(suite),
         }
         self.sessions: dict[str, WorldState] = {}

@@ -31,20 +31,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from steptool_env.errors import CatalogueError, ConfigError, ProviderError, StepToolError, require
+from steptool_env.stabletoolbench.queries import QUERY_FILES as _STEMS
 
 UPSTREAM_REPO = "THUNLP-MT/StableToolBench"
 PINNED_COMMIT = "aa4ed9f4737ad98bd706663f01d63623c3427812"
 UPSTREAM_FOLDER = "solvable_queries/test_instruction"
 
-#: file name -> the usual name of the test subset it holds
-QUERY_FILES: dict[str, str] = {
-    "G1_instruction.json": "I1-Inst",
-    "G1_category.json": "I1-Cat",
-    "G1_tool.json": "I1-Tool",
-    "G2_instruction.json": "I2-Inst",
-    "G2_category.json": "I2-Cat",
-    "G3_instruction.json": "I3-Inst",
-}
+QUERY_FILES: dict[str, str] = {f"{stem}.json": subset for stem, subset in _STEMS.items()}
+"""File name -> test subset of the six solvable-query files."""
 
 #: SHA-256 of each file at :data:`PINNED_COMMIT`; ``None`` where this release does not
 #: know it (the file is then trusted on first use and recorded in ``SHA256SUMS``).

@@ -99,8 +99,15 @@ class StbQuery:
     def to_task(self) -> Task:
         """The query as a :class:`Task`: each relevant API is one gold node that any
         successful call of it satisfies (no argument matching: the data has no gold
-        arguments); facts are empty because IsSolved is judged by rule or judge."""
-        gold = tuple(GoldCall(tool, api, {}, match=()) for tool, api in self.relevant)
+        arguments; the node's arguments are the documented defaults of its required
+        parameters, which is what the oracle sends); facts are empty because IsSolved is
+        judged by rule or judge. The data has no reference answers either: the oracle's
+        answer is a placeholder that names the relevant APIs."""
+        apis = {a.key: a for a in self.apis}
+        gold = tuple(
+            GoldCall(tool, api, {p.name: p.default for p in apis[(tool, api)].required}, match=())
+            for tool, api in self.relevant
+        )
         return Task(
             task_id=self.task_id,
             split=self.subset,
@@ -112,7 +119,7 @@ class StbQuery:
             relevant_apis=self.relevant,
             gold=gold,
             facts=(),
-            reference_answer="",
+            reference_answer="Answer from " + ", ".join(f"{a} ({t})" for t, a in self.relevant),
         )
 
 
