@@ -1,4 +1,4 @@
-"""ToolBench / StableToolBench query files: loading, function naming, and tasks.
+"""ToolBench / StableToolBench query and tool files: loading, function naming, and tasks.
 
 A query file is a JSON list of ``{"query", "query_id", "api_list", "relevant APIs"}``; each
 ``api_list`` entry is ``{category_name, tool_name, api_name, api_description,
@@ -20,13 +20,16 @@ parameter declared twice keeps its first declaration; one declared both required
 is required; empty descriptions stay empty. Each such repair is listed in
 :attr:`StbQuery.repairs`.
 
+A **tool file** (ToolBench's ``toolenv/tools/{category}/{tool}.json``: ``{tool_name,
+tool_description, api_list: [{name, description, method, required_parameters,
+optional_parameters}]}``) loads with :func:`load_tool_file` under the same rules.
+
 Malformed files raise :class:`~steptool_env.errors.CatalogueError` naming the file, the query
 id and the field.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -219,14 +222,21 @@ def _text(entry: Mapping[str, Any], key: str, where: str, *, required: bool = Tr
     return value
 
 
-def _api(raw: Any, index: int, where: str, repairs: list[str]) -> ApiSpec:
+def _api(
+    raw: Any, index: int, where: str, repairs: list[str], tool_file: tuple[str, str] | None = None
+) -> ApiSpec:
     at = f"{where}: api_list[{index}]"
     if not isinstance(raw, Mapping):
         raise CatalogueError(f"{at}: an api_list entry must be a JSON object")
-    category = _text(raw, "category_name", at, required=False)
-    tool = _text(raw, "tool_name", at)
-    api = _text(raw, "api_name", at)
-    description = _text(raw, "api_description", at, required=False)
+    if tool_file is None:  # a query's entry names its tool and category
+        category = _text(raw, "category_name", at, required=False)
+        tool = _text(raw, "tool_name", at)
+        api = _text(raw, "api_name", at)
+        description = _text(raw, "api_description", at, required=False)
+    else:  # a tool file's entry: ``name`` and ``description``; the file names the tool
+        category, tool = tool_file
+        api = _text(raw, "name", at)
+        description = _text(raw, "description", at, required=False)
     params: dict[str, ParamSpec] = {}
     for kind, required in (("required_parameters", True), ("optional_parameters", False)):
         declared = raw.get(kind, [])
@@ -332,9 +342,52 @@ def _relevant(raw: Any, where: str, keys: set[tuple[str, str]]) -> tuple[tuple[s
     return tuple(out)
 
 
-def queries_digest(paths: Iterable[str | Path]) -> str:
-    """SHA-256 over the bytes of the query files (records name the data they ran on)."""
-    h = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+@dataclass(frozen=True)
+class StbTool:
+    """A ToolBench tool file (``toolenv/tools/{category}/{tool}.json``) as API specs."""
+
+    category: str
+    tool_name: str
+    description: str
+    apis: tuple[ApiSpec, ...]
+    collisions: tuple[Collision, ...] = ()
+    repairs: tuple[str, ...] = ()
+
+
+def load_tool_file(path: str | Path, category: str | None = None) -> StbTool:
+    """Parse one tool file ``{tool_name, tool_description, api_list: [{name, description,
+    method, required_parameters, optional_parameters, ...}]}``; the category defaults to the
+    name of its folder. Names and repairs follow the rules of query files (collisions are
+    reported with the tool name in place of a query id)."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read tool file ({exc.strerror or exc})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: not valid JSON ({exc})") from exc
+    where = str(path)
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{where}: a tool file must hold a JSON object")
+    tool = _text(raw, "tool_name", where)
+    entries = raw.get("api_list")
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{where}: field 'api_list' must be a list")
+    cat = category if category is not None else path.parent.name
+    repairs: list[str] = []
+    specs: list[ApiSpec] = []
+    for i, entry in enumerate(entries):
+        spec = _api(entry, i, where, repairs, tool_file=(cat, tool))
+        if any(s.key == spec.key for s in specs):
+            repairs.append(f"api_list[{i}]: {spec.api_name!r} listed twice, kept once")
+            continue
+        specs.append(spec)
+    apis, collisions = _unique_names(specs, tool)
+    return StbTool(
+        category=cat,
+        tool_name=tool,
+        description=_text(raw, "tool_description", where, required=False),
+        apis=apis,
+        collisions=collisions,
+        repairs=tuple(repairs),
+    )
