@@ -49,6 +49,12 @@ class ConfigError(StepToolError, ValueError):
         super().__init__(msg)
 
 
+class RenderModeError(ConfigError, TypeError):
+    """An env was asked for a render mode it does not have. Also a ``TypeError``, the error
+    that libraries probing for a render mode expect (stable-baselines3's ``make_vec_env``
+    asks for ``rgb_array`` and falls back to the env's default on ``TypeError``)."""
+
+
 class CatalogueError(StepToolError, ValueError):
     """A tool catalogue, tool file or query file does not have the expected shape."""
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from steptool_env.agents import AGENT_KINDS, BUILTIN_AGENTS
 from steptool_env.envs.parsing import PARSERS
-from steptool_env.envs.registration import ENV_IDS
+from steptool_env.envs.registration import TEXT_ENV_IDS
 from steptool_env.errors import ConfigError, check_int
 from steptool_env.sandbox.factory import BACKENDS
 from steptool_env.world.suite import SPLITS, TEST_SUBSETS
@@ -136,7 +136,7 @@ class BenchConfig:
             if names.count(n) > 1:
                 raise ConfigError("agents", n, "duplicate agent name")
         set_(self, "out", Path(self.out))
-        for name, choices in (("env_ids", ENV_IDS), ("subsets", SPLITS)):
+        for name, choices in (("env_ids", TEXT_ENV_IDS), ("subsets", SPLITS)):
             values = getattr(self, name)
             if name == "subsets" and values in ("all", "test"):
                 values = TEST_SUBSETS

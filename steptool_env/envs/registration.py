@@ -9,13 +9,18 @@ from steptool_env.errors import ConfigError
 ENV_IDS: dict[str, dict[str, object]] = {
     "StepTool/ToolBench-v0": {"suite": "toolbench"},
     "StepTool/StableToolBench-v0": {},
+    "StepTool/ToolBenchDiscrete-v0": {"suite": "toolbench"},
 }
 """Every id with the keyword arguments it is registered with."""
 
 ENTRY_POINTS: dict[str, str] = {
     "StepTool/ToolBench-v0": "steptool_env.envs.tool_use_env:ToolUseEnv",
     "StepTool/StableToolBench-v0": "steptool_env.envs.stabletoolbench_env:StableToolBenchEnv",
+    "StepTool/ToolBenchDiscrete-v0": "steptool_env.wrappers.discrete:make_discrete_env",
 }
+
+TEXT_ENV_IDS: tuple[str, ...] = ("StepTool/ToolBench-v0", "StepTool/StableToolBench-v0")
+"""The ids whose actions are text (what language-model agents and the bench runner use)."""
 
 
 def load_env_suite(env_id: str) -> Any:

@@ -50,7 +50,7 @@ from gymnasium import spaces
 
 from steptool_env.envs.parsing import ParseFailure, get_parser
 from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
-from steptool_env.errors import ConfigError, TaskError, check_int
+from steptool_env.errors import ConfigError, RenderModeError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
 from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
 from steptool_env.sandbox.backend import DEFAULT_CALL_TIMEOUT_S
@@ -126,7 +126,7 @@ class ToolUseEnv(gym.Env[str, str]):
             raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
         self.observation_mode = observation_mode
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError("render_mode", render_mode, choices=self.metadata["render_modes"])
+            raise RenderModeError("render_mode", render_mode, choices=self.metadata["render_modes"])
         self.render_mode = render_mode
         fault_config = FaultConfig.coerce(faults)
         self.faults = fault_config if fault_config is not None and fault_config.active else None
@@ -167,6 +167,16 @@ class ToolUseEnv(gym.Env[str, str]):
         return tuple(self._messages) + tuple(
             m for turn in self._turns for m in _turn_messages(*turn)
         )
+
+    @property
+    def offered_apis(self) -> Mapping[str, ApiSpec]:
+        """Function name -> API of every function offered for the current task."""
+        return self._offered
+
+    @property
+    def gold_satisfied(self) -> frozenset[int]:
+        """Indices of the current task's gold calls that earlier steps satisfied."""
+        return frozenset(self._tracker.satisfied)
 
     @property
     def tool_schemas(self) -> list[dict[str, Any]]:
