@@ -52,7 +52,17 @@ class ConfigError(StepToolError, ValueError):
 class RenderModeError(ConfigError, TypeError):
     """An env was asked for a render mode it does not have. Also a ``TypeError``, the error
     that libraries probing for a render mode expect (stable-baselines3's ``make_vec_env``
-    asks for ``rgb_array`` and falls back to the env's default on ``TypeError``)."""
+    asks for ``rgb_array`` and falls back to the env's default on ``TypeError``).
+
+    ``gymnasium.make`` re-raises a ``TypeError`` from an env as ``type(e)(message)``, so a
+    single message argument is accepted too."""
+
+    def __init__(self, value: object, choices: Iterable[object] | None = None) -> None:
+        if choices is None and isinstance(value, str) and value.startswith("invalid render_mode"):
+            StepToolError.__init__(self, value)
+            self.field, self.value, self.reason, self.choices = "render_mode", None, "", None
+            return
+        super().__init__("render_mode", value, choices=choices)
 
 
 class CatalogueError(StepToolError, ValueError):

@@ -47,6 +47,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from steptool_env.envs.parsing import ParseFailure, get_parser
 from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
@@ -89,7 +90,10 @@ class ToolUseEnv(gym.Env[str, str]):
         suite: name of the suite content folder (``toolbench``).
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    """``autoreset_mode``: the mode Gymnasium's vector envs use by default and the one our
+    tests cover (``gym.make_vec``, Sync and Async): the step after an episode ends resets
+    that sub-env and ignores its action."""
     _wire = False
     """Validate arguments with the rules of real APIs (see ``validate_arguments``)."""
 
@@ -126,7 +130,7 @@ class ToolUseEnv(gym.Env[str, str]):
             raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
         self.observation_mode = observation_mode
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise RenderModeError("render_mode", render_mode, choices=self.metadata["render_modes"])
+            raise RenderModeError(render_mode, choices=self.metadata["render_modes"])
         self.render_mode = render_mode
         fault_config = FaultConfig.coerce(faults)
         self.faults = fault_config if fault_config is not None and fault_config.active else None

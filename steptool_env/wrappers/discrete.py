@@ -187,8 +187,7 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
             oracle = call(base.function_of(g.tool, g.api), g.arguments)
         else:  # the reference answer is offered only once every gold call has been made
             oracle = answer(task.reference_answer)
-        other_task = base.tasks[int(self._rng.integers(len(base.tasks)))]
-        others = [answer(other_task.reference_answer), answer(None)]
+        others = [answer(self._wrong_answer(task.reference_answer)), answer(None)]
         gold_functions = {base.function_of(g.tool, g.api) for g in task.gold}
         for i, g in enumerate(task.gold):  # calls whose inputs earlier calls have produced
             if i in satisfied or all(d in satisfied for d in g.depends_on):
@@ -213,6 +212,15 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
             unique.append(Candidate("invalid", f"I am not sure what to do ({k})."))
             k += 1
         return oracle, unique[: self.max_candidates - 1]
+
+    def _wrong_answer(self, right: str) -> str:
+        """Another task's answer (never one equal to this task's own)."""
+        tasks = self.base.tasks
+        for _ in range(8):
+            other = tasks[int(self._rng.integers(len(tasks)))].reference_answer
+            if other != right:
+                return other
+        return "I could not find the answer."
 
     def _perturbed(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(arguments)

@@ -1,0 +1,201 @@
+"""The paper's ablation with stable-baselines3: step-grained vs outcome-only rewards.
+
+SB3 PPO trains on ``StepTool/ToolBenchDiscrete-v0`` (train split) under each reward arm,
+with the same seeds and the same budget, and is evaluated greedily on the six held-out test
+subsets every ``--eval-every`` steps; a uniformly random policy is evaluated on the same
+tasks. Arms:
+
+- ``steptool``: DESIGN's step reward ``(α·SuccCalling + Contribution)/(1+α)``, α = 1;
+- ``contribution``: the same with α = 0 (only Contribution is paid at intermediate steps);
+- ``outcome``: only IsSolved, at the last step.
+
+    python benchmarks/sb3_ablation.py --out runs/sb3-ablation          # ~15 min on 2 cores
+    python benchmarks/sb3_ablation.py --steps 20000 --seeds 0 --out /tmp/quick
+
+Writes ``curves.jsonl`` (one row per evaluation), ``results.md`` (final pass rates, mean ±
+std over seeds) and ``curves.png`` (mean pass rate over the test subsets against steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import steptool_env  # noqa: F401 -- registers the ids
+from steptool_env.world.suite import TEST_SUBSETS
+
+ARMS: dict[str, dict[str, Any]] = {
+    "steptool": {"reward_mode": "steptool", "alpha": 1.0},
+    "contribution": {"reward_mode": "steptool", "alpha": 0.0},
+    "outcome": {"reward_mode": "outcome"},
+}
+ENV_ID = "StepTool/ToolBenchDiscrete-v0"
+
+
+def evaluate(policy: Any, episodes: int, seed: int = 10_000) -> dict[str, float]:
+    """Greedy pass rate on the first ``episodes`` tasks of every test subset
+    (``policy(obs) -> action``; fixed reset seeds, so every arm sees the same tasks)."""
+    out = {}
+    for subset in TEST_SUBSETS:
+        env = gym.make(ENV_ID, split=subset)
+        tasks = env.unwrapped.tasks[:episodes]
+        solved = []
+        for k, task in enumerate(tasks):
+            obs, _ = env.reset(seed=seed + k, options={"task_id": task.task_id})
+            done = False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(policy(obs))
+                done = terminated or truncated
+            solved.append(info["is_solved"])
+        env.close()
+        out[subset] = float(np.mean(solved))
+    out["average"] = float(np.mean([out[s] for s in TEST_SUBSETS]))
+    return out
+
+
+def train_arm(arm: str, seed: int, args: argparse.Namespace, log: Any) -> dict[str, float]:
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from steptool_env.wrappers.sb3 import candidate_policy_kwargs
+
+    torch.set_num_threads(1)
+    venv = make_vec_env(ENV_ID, n_envs=args.envs, seed=seed, env_kwargs=ARMS[arm])
+    model = PPO(
+        "MlpPolicy",
+        venv,
+        seed=seed,
+        n_steps=256,
+        batch_size=256,
+        ent_coef=0.01,
+        learning_rate=3e-4,
+        policy_kwargs=candidate_policy_kwargs(),
+        device="cpu",
+    )
+
+    def greedy(obs: np.ndarray) -> int:
+        return int(model.predict(obs, deterministic=True)[0])
+
+    last: dict[str, float] = {}
+    last_steps = -1
+
+    class Evaluate(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps % args.eval_every < args.envs:
+                record(self.num_timesteps)
+            return True
+
+    def record(steps: int) -> None:
+        nonlocal last, last_steps
+        last_steps = steps
+        last = evaluate(greedy, args.eval_episodes)
+        row = {"arm": arm, "seed": seed, "steps": steps, **last}
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        print(f"  {arm:12s} seed {seed} {steps:>7d} steps  pass {last['average']:.3f}", flush=True)
+
+    record(0)
+    t0 = time.perf_counter()
+    model.learn(args.steps, callback=Evaluate())
+    print(f"  {arm} seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    if last_steps != model.num_timesteps:
+        record(model.num_timesteps)
+    venv.close()
+    return last
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("runs/sb3-ablation"))
+    p.add_argument("--steps", type=int, default=60_000)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--arms", default=",".join(ARMS))
+    p.add_argument("--envs", type=int, default=8)
+    p.add_argument("--eval-every", type=int, default=10_000)
+    p.add_argument("--eval-episodes", type=int, default=30)
+    args = p.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    arms = [a for a in args.arms.split(",") if a]
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        p.error(f"unknown arms {sorted(unknown)} (valid: {', '.join(ARMS)})")
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    random_pass = evaluate(lambda obs: int(rng.integers(16)), args.eval_episodes)
+    finals: dict[str, list[dict[str, float]]] = {a: [] for a in arms}
+    with open(args.out / "curves.jsonl", "w", encoding="utf-8") as log:
+        log.write(json.dumps({"arm": "random", "seed": 0, "steps": 0, **random_pass}) + "\n")
+        for seed in seeds:
+            for arm in arms:
+                finals[arm].append(train_arm(arm, seed, args, log))
+    write_results(args, finals, random_pass)
+    plot(args.out)
+    print((args.out / "results.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def write_results(
+    args: argparse.Namespace, finals: dict[str, list[dict[str, float]]], random_pass: dict
+) -> None:
+    cols = [*TEST_SUBSETS, "average"]
+    lines = [
+        f"SB3 PPO on {ENV_ID}, {args.steps} environment steps per run ({args.envs} envs), seeds "
+        f"{args.seeds}; greedy pass rate (%) on the first {args.eval_episodes} tasks of "
+        "each test subset, mean ± std over seeds.",
+        "",
+        "| arm | " + " | ".join(cols) + " |",
+        "|---|" + "---|" * len(cols),
+        "| random policy | " + " | ".join(f"{100 * random_pass[c]:.1f}" for c in cols) + " |",
+    ]
+    for arm, runs in finals.items():
+        cells = []
+        for c in cols:
+            v = np.array([r[c] for r in runs]) * 100
+            cells.append(f"{v.mean():.1f} ± {v.std():.1f}")
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    (args.out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def plot(out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in (out / "curves.jsonl").read_text().splitlines()]
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for arm in ARMS:
+        mine = [r for r in rows if r["arm"] == arm]
+        if not mine:
+            continue
+        steps = sorted({r["steps"] for r in mine})
+        vals = np.array(
+            [[r["average"] for r in mine if r["steps"] == s] for s in steps], dtype=object
+        )
+        mean = np.array([np.mean(v) for v in vals]) * 100
+        std = np.array([np.std(v) for v in vals]) * 100
+        ax.plot(steps, mean, label=arm)
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    rand = [r for r in rows if r["arm"] == "random"]
+    if rand:
+        ax.axhline(100 * rand[0]["average"], color="grey", linestyle="--", label="random policy")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("pass rate on the test subsets (%)")
+    ax.set_title("SB3 PPO on StepTool/ToolBenchDiscrete-v0")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
