@@ -75,6 +75,9 @@ class TrainConfig:
     reward: str = "steptool"
     """``steptool`` (shaped step rewards), ``outcome`` (IsSolved at the last action only) or
     ``parity`` (the published code's weighting and token-level GAE; comparison only)."""
+    alpha: float = 1.0
+    """Weight of SuccCalling against Contribution in the step reward ``(α·s + c)/(1 + α)``;
+    0 pays Contribution only, which repeated valid calls cannot farm (see the README)."""
     temperature: float = 1.0
     """Sampling temperature of training rollouts."""
     top_p: float = 1.0
@@ -150,7 +153,7 @@ class TrainConfig:
             ("lam", 0.0, 1.0),
         ):  # fmt: skip
             _float(name, getattr(self, name), lo, hi, open_low=True)
-        for name in ("weight_decay", "vf_coef", "kl_coef", "temperature"):
+        for name in ("weight_decay", "vf_coef", "kl_coef", "temperature", "alpha"):
             _float(name, getattr(self, name), 0.0, None)
         if self.kl_target is not None:
             _float("kl_target", self.kl_target, 0.0, None, open_low=True)

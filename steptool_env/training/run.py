@@ -76,7 +76,7 @@ class Run:
         )
         self.rows: list[dict[str, Any]] = []
         self.envs = [
-            ToolUseEnv(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps)
+            ToolUseEnv(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps, alpha=cfg.alpha)
             for _ in range(cfg.num_envs)
         ]
         self._eval_envs: list[ToolUseEnv] | None = None

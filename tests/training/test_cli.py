@@ -78,6 +78,7 @@ def test_recipe_errors_name_the_field_and_the_file(tmp_path: Path) -> None:
         ("whiten_advantages", "yes", "true or false"),
         ("lr_schedule", "linear", "constant, cosine"),
         ("warmup_updates", -1, "integer >= 0"),
+        ("alpha", -1.0, "alpha"),
     ],
 )
 def test_config_validation(field: str, value: object, match: str) -> None:
