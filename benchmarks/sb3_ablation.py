@@ -85,30 +85,33 @@ def train_arm(arm: str, seed: int, args: argparse.Namespace, log: Any) -> dict[s
     def greedy(obs: np.ndarray) -> int:
         return int(model.predict(obs, deterministic=True)[0])
 
-    last: dict[str, float] = {}
-    last_steps = -1
+    # Weights are snapshotted during training and evaluated afterwards, so the timed
+    # training loop holds training only.
+    snapshots: list[tuple[int, dict[str, Any]]] = []
 
-    class Evaluate(BaseCallback):
+    def snapshot(steps: int) -> None:
+        state = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+        snapshots.append((steps, state))
+
+    class Snapshot(BaseCallback):
         def _on_step(self) -> bool:
             if self.num_timesteps % args.eval_every < args.envs:
-                record(self.num_timesteps)
+                snapshot(self.num_timesteps)
             return True
 
-    def record(steps: int) -> None:
-        nonlocal last, last_steps
-        last_steps = steps
+    snapshot(0)
+    t0 = time.perf_counter()
+    model.learn(args.steps, callback=Snapshot())
+    print(f"  {arm} seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    if snapshots[-1][0] != model.num_timesteps:
+        snapshot(model.num_timesteps)
+    last: dict[str, float] = {}
+    for steps, state in snapshots:
+        model.policy.load_state_dict(state)
         last = evaluate(greedy, args.eval_episodes)
-        row = {"arm": arm, "seed": seed, "steps": steps, **last}
-        log.write(json.dumps(row) + "\n")
+        log.write(json.dumps({"arm": arm, "seed": seed, "steps": steps, **last}) + "\n")
         log.flush()
         print(f"  {arm:12s} seed {seed} {steps:>7d} steps  pass {last['average']:.3f}", flush=True)
-
-    record(0)
-    t0 = time.perf_counter()
-    model.learn(args.steps, callback=Evaluate())
-    print(f"  {arm} seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
-    if last_steps != model.num_timesteps:
-        record(model.num_timesteps)
     venv.close()
     return last
 
