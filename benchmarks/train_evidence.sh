@@ -6,7 +6,7 @@
 # Set DEVICE=cuda to run it on a GPU (the recipes' device is "auto" otherwise).
 set -euo pipefail
 RUNS=${1:-runs/evidence}
-LIMIT=${LIMIT:-30}            # tasks per test subset in the final evaluation
+LIMIT=${LIMIT:-20}            # tasks per test subset in the final evaluation
 DEVICE=${DEVICE:-auto}
 mkdir -p "$RUNS"
 steptool train sft --config agents/sft-small.toml --out "$RUNS/sft" --set "device=\"$DEVICE\"" --no-progress
