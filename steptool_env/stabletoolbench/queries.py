@@ -163,16 +163,20 @@ def load_query_files(paths: Iterable[str | Path]) -> list[StbQuery]:
 def load_query_file(path: str | Path, subset: str | None = None) -> list[StbQuery]:
     """Parse one query file; ``subset`` defaults to :func:`subset_of` the path."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogueError(f"{path}: cannot read query file ({exc.strerror or exc})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path}: not valid JSON ({exc})") from exc
+    raw = _read_json(path, "query file")
     if not isinstance(raw, list):
         raise CatalogueError(f"{path}: a query file must hold a JSON list of queries")
     name = subset or subset_of(path)
     return [_query(entry, k, path, name) for k, entry in enumerate(raw)]
+
+
+def _read_json(path: Path, kind: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read {kind} ({exc.strerror or exc})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: not valid JSON ({exc})") from exc
 
 
 def _query(raw: Any, index: int, path: Path, subset: str) -> StbQuery:
@@ -360,12 +364,7 @@ def load_tool_file(path: str | Path, category: str | None = None) -> StbTool:
     name of its folder. Names and repairs follow the rules of query files (collisions are
     reported with the tool name in place of a query id)."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogueError(f"{path}: cannot read tool file ({exc.strerror or exc})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{path}: not valid JSON ({exc})") from exc
+    raw = _read_json(path, "tool file")
     where = str(path)
     if not isinstance(raw, Mapping):
         raise CatalogueError(f"{where}: a tool file must hold a JSON object")
