@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -10,6 +12,22 @@ import steptool_env  # noqa: F401 - registers the ids
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.world.suite import Suite, Task, load_suite
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, hash_seed: str | None = "987") -> str:
+    """Run ``code`` in a fresh interpreter at the repository root (another string-hash seed,
+    no inherited environment but the StableToolBench data folder) and return its stdout."""
+    env = {"PATH": ""}
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = hash_seed
+    if os.environ.get("STEPTOOL_STABLETOOLBENCH_DIR"):
+        env["STEPTOOL_STABLETOOLBENCH_DIR"] = os.environ["STEPTOOL_STABLETOOLBENCH_DIR"]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=REPO
+    )
+    return out.stdout.strip()
 
 
 def _find_stabletoolbench() -> Path | None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -16,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 from steptool_env import ENV_IDS
 from steptool_env.envs.registration import TEXT_ENV_IDS
-from tests.conftest import NO_STABLETOOLBENCH, STABLETOOLBENCH
+from tests.conftest import NO_STABLETOOLBENCH, STABLETOOLBENCH, run_python
 
 
 def _needs_data(env_id: str) -> None:
@@ -80,16 +77,5 @@ def test_same_seed_same_trajectory_across_runs_and_processes(env_id: str) -> Non
         "import steptool_env; from tests.envs.test_registration import trajectory_hash; "
         f"print(trajectory_hash({env_id!r}, 123))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            "PYTHONHASHSEED": "987",
-            "PATH": "",
-            "STEPTOOL_STABLETOOLBENCH_DIR": str(STABLETOOLBENCH or ""),
-        },
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert out.stdout.strip() == a
+    stdout = run_python(code, hash_seed="987")
+    assert stdout == a

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from steptool_env.stabletoolbench.responses import (
 )
 from steptool_env.tools.spec import ApiSpec, api_from_dict
 from steptool_env.tools.status import Status
+from tests.conftest import run_python
 
 REAL_QUERIES = Path("/work/shared/data/stabletoolbench/test_instruction")
 
@@ -286,14 +285,7 @@ def test_mock_is_stable_across_processes() -> None:
         " category='Data', tool_name='T', tool_std='', where='t')\n"
         "print(json.dumps(mock_response(api, {'q': 'x'}, seed=3)))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONHASHSEED": "123", "PATH": ""},
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    stdout = run_python(code, hash_seed="123")
     api = api_from_dict(
         {"name": "A", "template_response": SONG_TEMPLATE},
         category="Data",
@@ -301,7 +293,7 @@ def test_mock_is_stable_across_processes() -> None:
         tool_std="",
         where="t",
     )
-    assert json.loads(out.stdout) == mock_response(api, {"q": "x"}, seed=3)
+    assert json.loads(stdout) == mock_response(api, {"q": "x"}, seed=3)
 
 
 def test_mock_conforms_to_template() -> None:

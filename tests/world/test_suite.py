@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from steptool_env.resources import suite_dir
 from steptool_env.tools.naming import MAX_FUNCTION_NAME
 from steptool_env.world.suite import TEST_SUBSETS, Suite, generate_suite
+from tests.conftest import run_python
 
 MINIMUM = {
     "train": 5000,
@@ -106,12 +103,5 @@ def test_suite_regenerates_bit_identically(suite: Suite) -> None:
     again = generate_suite(suite_dir("toolbench"))
     assert again.hash == suite.hash
     code = "from steptool_env.world.suite import load_suite; print(load_suite().hash)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONHASHSEED": "4242", "PATH": ""},
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert out.stdout.strip() == suite.hash
+    stdout = run_python(code, hash_seed="4242")
+    assert stdout == suite.hash

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -26,7 +23,7 @@ from steptool_env.wrappers.discrete import (
     DiscreteToolEnv,
     make_discrete_env,
 )
-from tests.conftest import gold_actions
+from tests.conftest import gold_actions, run_python
 
 ENV_ID = "StepTool/ToolBenchDiscrete-v0"
 SPLITS = ("train", "val", "I1-Inst", "I1-Tool", "I1-Cat", "I2-Inst", "I2-Cat", "I3-Inst")
@@ -290,15 +287,8 @@ def rollout_digest(seed: int) -> str:
 def test_same_seed_same_episode_across_processes() -> None:
     here = rollout_digest(7)
     code = "from tests.wrappers.test_discrete import rollout_digest; print(rollout_digest(7))"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONHASHSEED": "4321", "PATH": ""},
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert out.stdout.strip() == here
+    stdout = run_python(code, hash_seed="4321")
+    assert stdout == here
 
 
 def test_the_oracle_slot_is_shuffled(denv: DiscreteToolEnv, suite: Suite) -> None:
