@@ -2,7 +2,8 @@
 
 Bench, evaluation and training all collect episodes through :func:`run_episodes`. It keeps
 ``len(envs)`` episodes in flight, asks the agent for all their actions in one batched
-call, steps each env and yields every episode as soon as it ends. Results do not depend on
+call, steps the envs in one batched call (see :mod:`steptool_env.rollout.batch`: local envs
+or Ray workers) and yields every episode as soon as it ends. Results do not depend on
 the batch size: each episode's env seed and task come from its :class:`EpisodeSpec`, and
 agents derive their randomness from the episode seed.
 
@@ -20,8 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from steptool_env.agents.base import Agent, Reply, TurnView
-from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError, StepToolError
+from steptool_env.rollout.batch import EnvBatch, Failure, as_batch
 from steptool_env.rollout.records import EpisodeSpec, StepRecord, Trajectory
 
 
@@ -36,52 +37,41 @@ class _Slot:
         self.called: set[str] = set()
 
 
-def _unwrap(env: Any) -> ToolUseEnv:
-    base = getattr(env, "unwrapped", env)
-    if not isinstance(base, ToolUseEnv):
-        raise ConfigError("envs", type(base).__name__, "the rollout loop needs ToolUseEnv envs")
-    return base
-
-
 def run_episodes(
-    envs: Sequence[Any],
+    envs: Sequence[Any] | EnvBatch,
     agent: Agent,
     specs: Sequence[EpisodeSpec],
     *,
     on_step: Callable[[int, StepRecord], None] | None = None,
 ) -> Iterator[Trajectory]:
-    """Run every spec to the end on ``envs`` (gym-wrapped or bare :class:`ToolUseEnv`)."""
-    if not envs:
+    """Run every spec to the end on ``envs``: gym-wrapped or bare :class:`ToolUseEnv`
+    instances, or an :class:`~steptool_env.rollout.batch.EnvBatch` (e.g. Ray workers)."""
+    batch = as_batch(envs)
+    if not len(batch):
         raise ConfigError("envs", 0, "need at least one environment")
-    bases = [_unwrap(e) for e in envs]
     queue = list(reversed(specs))
-    slots: list[_Slot | None] = [None] * len(envs)
-
-    def start(i: int) -> Trajectory | None:
-        """Start the next episode on env i; return a trajectory if it failed at reset."""
-        spec = queue.pop()
-        t0 = time.perf_counter()
-        try:
-            obs, _ = envs[i].reset(seed=spec.seed, options={"task_id": spec.task_id})
-        except StepToolError as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            task = bases[i].suite.task(spec.task_id)
-            return Trajectory(spec, task.split, task.group, infra_error=repr(exc))
-        task = bases[i].task
-        assert task is not None
-        traj = Trajectory(
-            spec, task.split, task.group, relevant_apis=len(task.relevant_apis), prompt=obs
-        )
-        slots[i] = _Slot(traj, obs, t0)
-        return None
+    slots: list[_Slot | None] = [None] * len(batch)
 
     while queue or any(s is not None for s in slots):
-        for i in range(len(envs)):
-            while slots[i] is None and queue:
-                failed = start(i)
-                if failed is not None:
-                    yield failed
+        while queue and None in slots:  # start episodes on free envs (one batched reset)
+            free = [i for i, s in enumerate(slots) if s is None][: len(queue)]
+            items = [(i, queue.pop()) for i in free]
+            t0 = time.perf_counter()
+            for (i, spec), out in zip(items, batch.reset(items)):
+                if isinstance(out, Failure):
+                    split, group = batch.task_meta(i, spec.task_id)
+                    yield Trajectory(spec, split, group, infra_error=out.error)
+                    continue
+                task = batch.env(i).task
+                assert task is not None
+                traj = Trajectory(
+                    spec,
+                    task.split,
+                    task.group,
+                    relevant_apis=len(task.relevant_apis),
+                    prompt=out[0],
+                )
+                slots[i] = _Slot(traj, out[0], t0)
         active = [i for i, s in enumerate(slots) if s is not None]
         if not active:
             break
@@ -89,7 +79,8 @@ def run_episodes(
         for i in active:
             s = slots[i]
             assert s is not None
-            views.append(TurnView(i, bases[i], s.obs, s.traj.n_steps, s.traj.spec.seed, s.info))
+            env = batch.env(i)
+            views.append(TurnView(i, env, s.obs, s.traj.n_steps, s.traj.spec.seed, s.info))
         try:
             actions = agent.act(views)
         except StepToolError as exc:
@@ -104,6 +95,7 @@ def run_episodes(
                 agent.name,
                 f"returned {len(actions)} actions for {len(views)} environments",
             )
+        todo: list[tuple[int, str, Any]] = []
         for i, reply in zip(active, actions):
             s = slots[i]
             assert s is not None
@@ -113,16 +105,17 @@ def run_episodes(
                 if reply.infra_error:
                     yield _finish(slots, i, infra=reply.infra_error)
                     continue
-                action, sample = reply.text, reply.sample
+                todo.append((i, reply.text, reply.sample))
             else:
-                action, sample = reply, None
-            try:
-                obs, reward, terminated, truncated, info = envs[i].step(action)
-            except StepToolError as exc:
-                if isinstance(exc, ConfigError):
-                    raise
-                yield _finish(slots, i, infra=repr(exc))
+                todo.append((i, reply, None))
+        outs = batch.step([(i, action) for i, action, _ in todo]) if todo else []
+        for (i, action, sample), out in zip(todo, outs):
+            if isinstance(out, Failure):
+                yield _finish(slots, i, infra=out.error)
                 continue
+            s = slots[i]
+            assert s is not None
+            obs, reward, terminated, truncated, info = out
             rec = StepRecord(
                 action,
                 obs,
@@ -141,9 +134,10 @@ def run_episodes(
                 on_step(i, rec)
             s.obs, s.info = obs, info
             if terminated or truncated:
-                task = bases[i].task
+                env = batch.env(i)
+                task = env.task
                 assert task is not None
-                rel = {bases[i].function_of(*k) for k in task.relevant_apis}
+                rel = {env.function_of(*k) for k in task.relevant_apis}
                 s.traj.relevant_called = len(rel & s.called)
                 s.traj.terminated, s.traj.truncated = bool(terminated), bool(truncated)
                 s.traj.is_solved = float(info["is_solved"])
@@ -161,7 +155,9 @@ def _finish(slots: list[_Slot | None], i: int, infra: str = "") -> Trajectory:
     return s.traj
 
 
-def collect(envs: Sequence[Any], agent: Agent, specs: Sequence[EpisodeSpec]) -> list[Trajectory]:
+def collect(
+    envs: Sequence[Any] | EnvBatch, agent: Agent, specs: Sequence[EpisodeSpec]
+) -> list[Trajectory]:
     """:func:`run_episodes`, returned in the order of ``specs``."""
     order = {id(s): k for k, s in enumerate(specs)}
     out = list(run_episodes(envs, agent, specs))

@@ -1,0 +1,117 @@
+"""The envs the rollout loop steps together: local ones, or remote ones (Ray workers).
+
+The loop talks to an :class:`EnvBatch`: one ``reset`` call for every episode it starts on a
+turn and one ``step`` call for every action of a turn, so a remote batch can send each of its
+workers one request per turn and wait for all of them (at most one step per env is ever in
+flight; the loop asks the agent again only when every step of the turn is back, which is
+the back-pressure). What an agent may read of env ``i`` between turns comes from
+``env(i)``: the env itself when local, a read-only mirror when remote.
+
+An infrastructure failure of one env (a :class:`~steptool_env.errors.StepToolError` other
+than a :class:`~steptool_env.errors.ConfigError`, or a lost worker) is returned as a
+:class:`Failure` in that env's place; configuration errors are raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.errors import ConfigError, StepToolError
+from steptool_env.rollout.records import EpisodeSpec
+
+ResetOut = tuple[str, dict[str, Any]]
+StepOut = tuple[str, float, bool, bool, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An env could not reset or step because of an infrastructure failure."""
+
+    error: str
+    """What failed (recorded as the episode's ``infra_error``)."""
+
+
+class EnvBatch:
+    """Envs stepped together by :func:`~steptool_env.rollout.loop.run_episodes`."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def env(self, i: int) -> Any:
+        """What agents read of env ``i`` (``messages``, ``tool_schemas``, ``parser_name``,
+        ``task``, ``function_of``): a :class:`ToolUseEnv` or an object with those members."""
+        raise NotImplementedError
+
+    def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
+        """Start episode ``spec`` on env ``i`` for each item; one outcome per item."""
+        raise NotImplementedError
+
+    def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
+        """Step env ``i`` with ``action`` for each item; one outcome per item."""
+        raise NotImplementedError
+
+    def task_meta(self, i: int, task_id: str) -> tuple[str, str]:
+        """``(split, group)`` of a task (for an episode that failed before it started)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the envs."""
+
+
+def _unwrap(env: Any) -> ToolUseEnv:
+    base = getattr(env, "unwrapped", env)
+    if not isinstance(base, ToolUseEnv):
+        raise ConfigError("envs", type(base).__name__, "the rollout loop needs ToolUseEnv envs")
+    return base
+
+
+class LocalEnvs(EnvBatch):
+    """Envs in this process (gym-wrapped or bare :class:`ToolUseEnv`), stepped in turn."""
+
+    def __init__(self, envs: Sequence[Any]) -> None:
+        self.envs = list(envs)
+        self.bases = [_unwrap(e) for e in self.envs]
+
+    def __len__(self) -> int:
+        return len(self.envs)
+
+    def env(self, i: int) -> ToolUseEnv:
+        return self.bases[i]
+
+    def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
+        out: list[ResetOut | Failure] = []
+        for i, spec in items:
+            try:
+                out.append(self.envs[i].reset(seed=spec.seed, options={"task_id": spec.task_id}))
+            except StepToolError as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                out.append(Failure(repr(exc)))
+        return out
+
+    def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
+        out: list[StepOut | Failure] = []
+        for i, action in items:
+            try:
+                out.append(self.envs[i].step(action))
+            except StepToolError as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                out.append(Failure(repr(exc)))
+        return out
+
+    def task_meta(self, i: int, task_id: str) -> tuple[str, str]:
+        task = self.bases[i].suite.task(task_id)
+        return task.split, task.group
+
+    def close(self) -> None:
+        for e in self.envs:
+            e.close()
+
+
+def as_batch(envs: Sequence[Any] | EnvBatch) -> EnvBatch:
+    """``envs`` as an :class:`EnvBatch` (a list of envs becomes :class:`LocalEnvs`)."""
+    return envs if isinstance(envs, EnvBatch) else LocalEnvs(envs)
