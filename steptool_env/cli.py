@@ -2,6 +2,7 @@
 
 steptool bench --agents random,heuristic,oracle --seeds 0,1,2 --out runs/baselines
 steptool bench --file benchmarks/baselines.toml   # rerun the same command to resume
+steptool bench --executor ray --ray-address 10.0.0.5:6379 --ray-workers 64  # on a cluster
 steptool leaderboard runs/baselines               # leaderboards from recorded episodes
 steptool compare runs/a runs/b --agent-a x --agent-b y
 steptool suite            # what the suite holds, and its hash
@@ -58,6 +59,9 @@ def _bench(args: argparse.Namespace) -> int:
         "limit": args.limit,
         "retry_infra": True if args.retry_infra else None,
         "progress": False if args.no_progress else None,
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+        "ray_workers": args.ray_workers,
     }
     if args.file:
         cfg = load_benchmark_file(args.file, **given)
@@ -74,6 +78,8 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"ran again {run.retried} episodes recorded with an infrastructure error")
     if run.outside_plan:
         print(f"note: {run.outside_plan} records in {run.path} are not part of this run's plan")
+    if run.lost:
+        print(f"{run.lost} requests were lost with a Ray worker that died and were handled")
     paths = write_leaderboard(run.records, cfg.out, command=command)
     print(paths["md"].read_text(encoding="utf-8"))
     print(f"episodes: {run.path}")
@@ -317,6 +323,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--retry-infra", action="store_true", help="run again episodes with infra errors"
     )
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    b.add_argument(
+        "--executor",
+        help="where episodes run: local (default) or ray (Ray env workers; needs the ray extra)",
+    )
+    b.add_argument(
+        "--ray-address",
+        help="address of a running Ray cluster (host:port or auto; default: start a local one)",
+    )
+    b.add_argument(
+        "--ray-workers",
+        type=int,
+        help="Ray env workers, each with --num-envs episodes in flight (default 2)",
+    )
     b.set_defaults(func=_bench)
 
     lb = sub.add_parser("leaderboard", help="write the leaderboards of recorded episodes")

@@ -10,6 +10,7 @@ here are for the people and the infrastructure around the model:
 - :class:`ToolError`        an API implementation failed in a way that is not the agent's fault;
 - :class:`SandboxError`     a backend (process, container) failed;
 - :class:`ProviderError`    a model provider (local model, served endpoint) failed;
+- :class:`WorkerError`      a remote rollout worker (Ray) or its cluster failed;
 - :class:`MissingDependencyError`  an optional extra is not installed.
 """
 
@@ -17,10 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import ModuleType
+from typing import Any
 
 
 class StepToolError(Exception):
     """Root of every exception raised on purpose by steptool-env."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle as (class, args, attributes): the subclasses' constructors take other
+        # arguments than their message, and errors cross process boundaries (Ray workers).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[StepToolError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class ConfigError(StepToolError, ValueError):
@@ -83,6 +97,11 @@ class SandboxError(StepToolError):
 
 class ProviderError(StepToolError):
     """A model provider (a local model or a served endpoint) failed."""
+
+
+class WorkerError(StepToolError):
+    """A remote rollout worker (a Ray actor) died, could not start, or its cluster could not
+    be reached: an infrastructure failure, never a score."""
 
 
 class MissingDependencyError(StepToolError, ImportError):

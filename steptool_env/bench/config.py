@@ -45,6 +45,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+EXECUTORS = ("local", "ray")
+
+
 @dataclass(frozen=True)
 class AgentSpec:
     """One agent to rank: a leaderboard label, an agent kind and that kind's options."""
@@ -122,6 +125,13 @@ class BenchConfig:
     """Use only the first N tasks of each subset (quick runs)."""
     retry_infra: bool = False
     """On resume, run again the episodes recorded with an infrastructure error."""
+    executor: str = "local"
+    """Where episodes run: ``local`` (this process) or ``ray`` (Ray env workers, each with
+    ``num_envs`` episodes in flight; needs the ``ray`` extra). Records do not depend on it."""
+    ray_address: str | None = None
+    """Address of a running Ray cluster (``host:port``, ``auto``); none starts a local one."""
+    ray_workers: int = 2
+    """Ray env workers (one CPU each) with ``executor = "ray"``."""
     progress: bool = field(default=True, compare=False)
     """Show a progress bar."""
 
@@ -167,11 +177,19 @@ class BenchConfig:
             raise ConfigError("backend", self.backend, choices=BACKENDS)
         if self.limit is not None:
             check_int("limit", self.limit, 1)
+        if self.executor not in EXECUTORS:
+            raise ConfigError("executor", self.executor, choices=EXECUTORS)
+        check_int("ray_workers", self.ray_workers, 1)
+        if self.ray_address is not None and (
+            not isinstance(self.ray_address, str) or not self.ray_address
+        ):
+            raise ConfigError("ray_address", self.ray_address, "an address such as 10.0.0.5:6379")
         if not isinstance(self.retry_infra, bool):
             raise ConfigError("retry_infra", self.retry_infra, "must be true or false")
 
     def describe(self) -> dict[str, Any]:
-        """The settings that define the episodes (for run.json and provenance)."""
+        """The settings that define the episodes (for run.json and provenance); where they
+        ran (the executor) does not."""
         return {
             "env_ids": list(self.env_ids),
             "subsets": list(self.subsets),

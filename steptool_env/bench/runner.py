@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,6 +66,11 @@ class BenchRun:
     repaired_bytes: int = 0
     """Bytes of a torn last line removed before resuming (a killed writer)."""
     path: Path = field(default_factory=Path)
+    executor: str = "local"
+    """Where the episodes of this call ran (``local`` or ``ray``)."""
+    lost: int = 0
+    """Requests lost with a Ray worker that died (their episodes were run again or recorded
+    as infrastructure errors; none is missing or recorded twice)."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +184,58 @@ def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
     return rec
 
 
+def _spec_key(spec: EpisodeSpec) -> tuple[str, int, int]:
+    """An episode's identity within one agent's plan (it survives a trip to a worker)."""
+    return (spec.task_id, spec.seed, spec.sample)
+
+
+class _LocalExecutor:
+    """Episodes on ``n`` envs in this process."""
+
+    lost = 0
+
+    def __init__(self, env_id: str, env_kwargs: dict[str, Any], n: int) -> None:
+        import gymnasium as gym
+
+        self.envs = [gym.make(env_id, **env_kwargs) for _ in range(n)]
+
+    def run(self, ap: _AgentPlan, specs: list[EpisodeSpec]) -> Iterator[Trajectory]:
+        return run_episodes(self.envs, ap.agent, specs)
+
+    def close(self) -> None:
+        for e in self.envs:
+            e.close()
+
+
+class _RayExecutor:
+    """Episodes in Ray env workers, agent included (see :mod:`steptool_env.rollout.ray_workers`)."""
+
+    def __init__(self, cfg: BenchConfig, env_id: str, env_kwargs: dict[str, Any]) -> None:
+        from steptool_env.rollout.ray_workers import RayConfig, WorkerPool
+
+        ray_cfg = RayConfig(cfg.ray_address, cfg.ray_workers, envs_per_worker=cfg.num_envs)
+        self.pool = WorkerPool(env_id, env_kwargs, ray_cfg)
+
+    @property
+    def lost(self) -> int:
+        return self.pool.lost
+
+    def run(self, ap: _AgentPlan, specs: list[EpisodeSpec]) -> Iterator[Trajectory]:
+        return self.pool.run_episodes(ap.spec.kind, ap.spec.options, specs)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _executor(cfg: BenchConfig, env_id: str, split: str, n: int) -> _LocalExecutor | _RayExecutor:
+    kwargs = dict(split=split, parser=cfg.parser, max_steps=cfg.max_steps, backend=cfg.backend)
+    if cfg.executor == "ray":
+        return _RayExecutor(cfg, env_id, kwargs)
+    return _LocalExecutor(env_id, kwargs, n)
+
+
 def _write_run_file(cfg: BenchConfig, env: dict[str, str], command: str | None) -> None:
-    info = {"config": cfg.describe(), "command": command, **env}
+    info = {"config": cfg.describe(), "executor": cfg.executor, "command": command, **env}
     tmp = cfg.out / (RUN_FILE + ".tmp")
     tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, cfg.out / RUN_FILE)
@@ -187,7 +243,6 @@ def _write_run_file(cfg: BenchConfig, env: dict[str, str], command: str | None) 
 
 def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
     """Run (or resume) the benchmark in ``cfg.out``; see the module doc."""
-    import gymnasium as gym
     from tqdm.auto import tqdm
 
     plans = _plan(cfg)
@@ -227,26 +282,21 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
                 todo = [(ap, [p for p in ap.episodes if p.key not in done]) for ap in aps]
                 if not any(missing for _, missing in todo):
                     continue
-                envs = [
-                    gym.make(
-                        env_id,
-                        split=aps[0].first_subset,
-                        parser=cfg.parser,
-                        max_steps=cfg.max_steps,
-                        backend=cfg.backend,
-                    )
-                    for _ in range(min(cfg.num_envs, max(len(m) for _, m in todo)))
-                ]
+                n = min(cfg.num_envs, max(len(m) for _, m in todo))
+                executor = _executor(cfg, env_id, aps[0].first_subset, n)
+                result.executor = cfg.executor
                 try:
                     for ap, missing in todo:
                         if not missing:
                             continue
                         bar.set_postfix_str(f"{ap.spec.name} on {env_id}", refresh=False)
-                        by_spec = {id(p.spec): p for p in missing}
+                        by_spec: dict[tuple[str, int, int], list[_Planned]] = {}
+                        for p in reversed(missing):
+                            by_spec.setdefault(_spec_key(p.spec), []).append(p)
                         shared = SharedFields(_static(ap, env_id, cfg, env_info))
                         now, clock = time.time(), time.perf_counter()
-                        for traj in run_episodes(envs, ap.agent, [p.spec for p in missing]):
-                            p = by_spec[id(traj.spec)]
+                        for traj in executor.run(ap, [p.spec for p in missing]):
+                            p = by_spec[_spec_key(traj.spec)].pop()
                             ended = now + (time.perf_counter() - clock)
                             own = _record(traj, p, ended - traj.wall_s)
                             store.append(own, shared)
@@ -254,8 +304,8 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
                             result.ran += 1
                             bar.update(1)
                 finally:
-                    for e in envs:
-                        e.close()
+                    result.lost += executor.lost
+                    executor.close()
         finally:
             bar.close()
             for aps in plans.values():

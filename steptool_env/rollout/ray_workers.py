@@ -1,0 +1,530 @@
+"""Rollouts on Ray: env workers spread over a cluster (the optional ``ray`` extra).
+
+A :class:`WorkerPool` starts ``workers`` Ray actors (:class:`EnvWorker`), each hosting
+``envs_per_worker`` envs of one registered id, made with ``gymnasium.make`` on whatever
+node Ray places it (any backend, Docker included: the container starts on the worker's
+node). Two ways to use a pool, both through the single rollout loop:
+
+- :meth:`WorkerPool.envs` gives a :class:`RayEnvs`, an
+  :class:`~steptool_env.rollout.batch.EnvBatch` the loop steps like local envs while the
+  agent stays in this process (a learner on its GPU). Each turn sends every worker one
+  request with the steps of its envs and waits for all: at most one step per env in
+  flight. Agents read a mirror of each env (messages, tool schemas, the task, function
+  names) that the workers keep up to date with each reply.
+- :meth:`WorkerPool.run_episodes` runs whole episodes in the workers, agent included (the
+  bench's ``--executor ray``): episodes go out in chunks, at most ``max_in_flight`` chunks
+  queued per worker, and come back as trajectories.
+
+Same seeds, same trajectories: an episode is a function of its spec (task id, env seed),
+never of the worker, node or batch it ran on; the tests compare trajectory digests with
+the local executor.
+
+A worker that dies (its process is killed, its node lost) is restarted by Ray (up to
+``max_restarts`` times). With :class:`RayEnvs`, the episodes it was running end with an
+infrastructure error (``infra_error``), never a score. With :meth:`WorkerPool.run_episodes`,
+a chunk comes back whole or not at all, so a lost chunk is sent again (up to
+``max_attempts`` times, then its episodes are returned as infrastructure errors): every
+episode is returned exactly once.
+
+Ray is imported only when a pool starts; without it, :func:`connect` raises
+:class:`~steptool_env.errors.MissingDependencyError` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import socket
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from steptool_env.errors import ConfigError, StepToolError, WorkerError, check_int, require
+from steptool_env.rollout.batch import EnvBatch, Failure, LocalEnvs, ResetOut, StepOut
+from steptool_env.rollout.records import EpisodeSpec, Trajectory
+
+__all__ = [
+    "EnvWorker",
+    "RayConfig",
+    "RayEnvs",
+    "RemoteEnv",
+    "WorkerPool",
+    "connect",
+]
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    """Where and how many Ray env workers run."""
+
+    address: str | None = None
+    """Address of a running Ray cluster (``"10.0.0.5:6379"``, ``"auto"``); ``None`` joins the
+    cluster this process is already connected to, or starts a local one (``ray.init()``)."""
+    workers: int = 2
+    """Env worker actors to start."""
+    envs_per_worker: int = 8
+    """Envs (episodes in flight) hosted by each worker."""
+    cpus_per_worker: float = 1.0
+    """CPUs Ray reserves for each worker."""
+    gpus_per_worker: float = 0.0
+    """GPUs Ray reserves for each worker (for agents that run a model inside the worker)."""
+    chunk_size: int = 0
+    """Episodes per request with :meth:`WorkerPool.run_episodes` (0: four per env)."""
+    max_in_flight: int = 2
+    """Chunks queued at each worker at once (the next one waits in the worker's queue, so
+    it never idles between chunks; the driver holds back the rest)."""
+    max_attempts: int = 3
+    """Times a chunk is sent before its episodes are returned as infrastructure errors."""
+    max_restarts: int = 4
+    """Times Ray restarts a worker whose process died (-1: without limit)."""
+    start_timeout_s: float = 300.0
+    """Seconds to wait for every worker to start (a cluster without the resources asked
+    for would otherwise wait forever)."""
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables for the worker processes, on top of this process's
+    ``STEPTOOL_*`` variables, which are always passed on (e.g. where the StableToolBench
+    files are: the path must exist on every node)."""
+
+    def __post_init__(self) -> None:
+        if self.address is not None and (not isinstance(self.address, str) or not self.address):
+            raise ConfigError("ray_address", self.address, "an address such as 10.0.0.5:6379")
+        for name in ("workers", "envs_per_worker", "max_in_flight", "max_attempts"):
+            check_int(name, getattr(self, name), 1)
+        check_int("chunk_size", self.chunk_size, 0)
+        check_int("max_restarts", self.max_restarts, -1)
+        for name in ("cpus_per_worker", "gpus_per_worker"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(name, value, "must be a number >= 0")
+        if not isinstance(self.start_timeout_s, int | float) or self.start_timeout_s <= 0:
+            raise ConfigError("start_timeout_s", self.start_timeout_s, "must be > 0")
+        object.__setattr__(self, "env_vars", dict(self.env_vars))
+
+    @property
+    def chunk(self) -> int:
+        return self.chunk_size or 4 * self.envs_per_worker
+
+
+def connect(address: str | None = None) -> Any:
+    """The ``ray`` module, connected to the cluster at ``address`` (see :class:`RayConfig`).
+
+    A process already connected keeps its connection. When this call starts a local
+    instance, Ray's usage statistics are off unless ``RAY_USAGE_STATS_ENABLED`` says
+    otherwise (a library does not report to third parties on its user's behalf).
+    """
+    ray = require("ray", "ray")
+    if ray.is_initialized():
+        return ray
+    if address is not None:
+        _check_reachable(address)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        ray.init(address=address, include_dashboard=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        where = address or "a new local instance"
+        raise WorkerError(f"could not connect to the Ray cluster at {where}: {exc}") from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a ``host:port`` nothing listens on (Ray itself retries for minutes)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", "local" or a Ray Client address: Ray resolves those itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise WorkerError(
+            f"no Ray cluster answers at {address} ({exc}); start one with "
+            "`ray start --head` and pass the address it prints"
+        ) from None
+
+
+# ---------------------------------------------------------------------- the worker actor
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """What a mirror learns when its env resets."""
+
+    task: Any
+    tool_schemas: list[dict[str, Any]]
+    messages: tuple[dict[str, Any], ...]
+    functions: dict[tuple[str, str], str]
+    incarnation: str
+
+
+class EnvWorker:
+    """A Ray actor hosting envs of one id (and the agents of whole-episode requests).
+
+    The class is plain Python: :class:`WorkerPool` wraps it with ``ray.remote``. Its
+    methods never raise for an env's infrastructure failure (it becomes a
+    :class:`~steptool_env.rollout.batch.Failure`); a configuration error is returned as
+    the exception itself, raised again by the driver.
+    """
+
+    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], n_envs: int) -> None:
+        self.incarnation = uuid.uuid4().hex
+        """Changes when Ray restarts the actor: episodes of an earlier one are lost."""
+        self.error: StepToolError | None = None
+        self.batch: LocalEnvs | None = None
+        self._sent = [0] * n_envs
+        self._agents: dict[str, Any] = {}
+        try:
+            import gymnasium as gym
+
+            import steptool_env  # noqa: F401  (registers the env ids in this process)
+
+            self.batch = LocalEnvs([gym.make(env_id, **env_kwargs) for _ in range(n_envs)])
+        except StepToolError as exc:
+            self.error = exc
+        except Exception as exc:  # an env that cannot be built is a setting to fix
+            self.error = ConfigError("env_kwargs", dict(env_kwargs), f"{env_id}: {exc!r}")
+
+    def hello(self) -> tuple[int, str, StepToolError | None]:
+        """``(pid, incarnation, construction error)``."""
+        return os.getpid(), self.incarnation, self.error
+
+    def _mirror(self, j: int) -> _Header:
+        assert self.batch is not None
+        env = self.batch.env(j)
+        task = env.task
+        keys = {a.key for a in env.offered_apis.values()}
+        keys.update(task.relevant_apis)
+        keys.update((g.tool, g.api) for g in task.gold)
+        messages = env.messages
+        self._sent[j] = len(messages)
+        return _Header(
+            task,
+            env.tool_schemas,
+            messages,
+            {k: env.function_of(*k) for k in sorted(keys)},
+            self.incarnation,
+        )
+
+    def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> Any:
+        if self.error is not None or self.batch is None:
+            return self.error
+        try:
+            outs = self.batch.reset(items)
+        except ConfigError as exc:
+            return exc
+        return [
+            out if isinstance(out, Failure) else (*out, self._mirror(j))
+            for (j, _), out in zip(items, outs)
+        ]
+
+    def step(self, items: Sequence[tuple[int, str, str]]) -> Any:
+        """Steps ``(env, action, incarnation)``; an incarnation of an earlier actor fails."""
+        if self.error is not None or self.batch is None:
+            return self.error
+        live = [(j, a) for j, a, inc in items if inc == self.incarnation]
+        try:
+            outs = iter(self.batch.step(live))
+        except ConfigError as exc:
+            return exc
+        result: list[Any] = []
+        for j, _, inc in items:
+            if inc != self.incarnation:
+                result.append(Failure(_LOST.format(what="its process was restarted")))
+                continue
+            out = next(outs)
+            if not isinstance(out, Failure):
+                messages = self.batch.env(j).messages
+                out = (*out, messages[self._sent[j] :])
+                self._sent[j] = len(messages)
+            result.append(out)
+        return result
+
+    def task_meta(self, j: int, task_id: str) -> tuple[str, str]:
+        if self.batch is None:
+            return "", ""
+        return self.batch.task_meta(j, task_id)
+
+    def run(
+        self, agent_kind: str, agent_options: Mapping[str, Any], specs: Sequence[EpisodeSpec]
+    ) -> Any:
+        """Whole episodes with an agent built here; trajectories in the order of ``specs``
+        (without the agent's training payloads)."""
+        if self.error is not None or self.batch is None:
+            return self.error
+        from steptool_env.agents import make_agent
+        from steptool_env.rollout.loop import collect
+
+        key = json.dumps([agent_kind, agent_options], sort_keys=True, default=str)
+        try:
+            agent = self._agents.get(key)
+            if agent is None:
+                agent = self._agents[key] = make_agent(agent_kind, **dict(agent_options))
+            trajs = collect(self.batch, agent, specs)
+        except ConfigError as exc:
+            return exc
+        for t in trajs:
+            if any(s.sample is not None for s in t.steps):
+                t.steps = [dataclasses.replace(s, sample=None) for s in t.steps]
+        return trajs
+
+    def close(self) -> None:
+        for agent in self._agents.values():
+            close = getattr(agent, "close", None)
+            if callable(close):
+                close()
+        if self.batch is not None:
+            self.batch.close()
+
+
+_LOST = "Ray env worker lost ({what}); the episode's state is gone"
+
+
+# ---------------------------------------------------------------------- the driver side
+class RemoteEnv:
+    """A read-only mirror of an env living in a worker: what agents read between turns."""
+
+    def __init__(self, parser_name: str) -> None:
+        self.parser_name = parser_name
+        self.task: Any = None
+        self.tool_schemas: list[dict[str, Any]] = []
+        self._messages: list[dict[str, Any]] = []
+        self._functions: dict[tuple[str, str], str] = {}
+        self.incarnation = ""
+
+    @property
+    def messages(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self._messages)
+
+    def function_of(self, tool: str, api: str) -> str:
+        try:
+            return self._functions[(tool, api)]
+        except KeyError:
+            raise ConfigError("api", (tool, api), "not offered for this task") from None
+
+    def _load(self, header: _Header) -> None:
+        self.task = header.task
+        self.tool_schemas = header.tool_schemas
+        self._messages = list(header.messages)
+        self._functions = header.functions
+        self.incarnation = header.incarnation
+
+
+class WorkerPool:
+    """Ray actors hosting envs of ``env_id`` (see the module doc). Close it when done."""
+
+    def __init__(
+        self,
+        env_id: str,
+        env_kwargs: Mapping[str, Any] | None = None,
+        config: RayConfig | None = None,
+    ) -> None:
+        self.config = config if config is not None else RayConfig()
+        self.env_id = env_id
+        self.env_kwargs = dict(env_kwargs or {})
+        self.ray = connect(self.config.address)
+        cfg = self.config
+        options: dict[str, Any] = dict(
+            num_cpus=cfg.cpus_per_worker,
+            num_gpus=cfg.gpus_per_worker,
+            max_restarts=cfg.max_restarts,
+            max_task_retries=0,  # a lost request is the driver's to resend or record
+        )
+        env_vars = {k: v for k, v in os.environ.items() if k.startswith("STEPTOOL_")}
+        env_vars.update(cfg.env_vars)
+        if env_vars:
+            options["runtime_env"] = {"env_vars": env_vars}
+        actor = self.ray.remote(**options)(EnvWorker)
+        self.actors = [
+            actor.remote(env_id, self.env_kwargs, cfg.envs_per_worker) for _ in range(cfg.workers)
+        ]
+        self.lost = 0
+        """Requests that failed because their worker died (each was resent or recorded)."""
+        self._closed = False
+        try:
+            self.pids = self._hello()
+        except BaseException:
+            self.close()
+            raise
+
+    def _hello(self) -> list[int]:
+        ray, cfg = self.ray, self.config
+        refs = [a.hello.remote() for a in self.actors]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=cfg.start_timeout_s)
+        if len(ready) < len(refs):
+            raise WorkerError(
+                f"only {len(ready)} of {len(refs)} Ray env workers started within "
+                f"{cfg.start_timeout_s:g} s; each asks for {cfg.cpus_per_worker:g} CPU and "
+                f"{cfg.gpus_per_worker:g} GPU and the cluster has "
+                f"{ray.cluster_resources()} (use fewer workers or smaller ones)"
+            )
+        pids = []
+        for ref in refs:
+            try:
+                pid, _, error = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                raise WorkerError(f"a Ray env worker failed to start: {exc}") from None
+            if error is not None:
+                raise error
+            pids.append(pid)
+        return pids
+
+    def envs(self) -> RayEnvs:
+        """The pool's envs as an :class:`~steptool_env.rollout.batch.EnvBatch`."""
+        return RayEnvs(self)
+
+    def run_episodes(
+        self, agent_kind: str, agent_options: Mapping[str, Any], specs: Sequence[EpisodeSpec]
+    ) -> Iterator[Trajectory]:
+        """Whole episodes in the workers; each spec comes back exactly once, as soon as its
+        chunk is done (see the module doc)."""
+        ray, cfg = self.ray, self.config
+        size = cfg.chunk
+        queue: deque[tuple[list[EpisodeSpec], int]] = deque(
+            (list(specs[k : k + size]), 0) for k in range(0, len(specs), size)
+        )
+        pending: dict[Any, tuple[int, list[EpisodeSpec], int]] = {}
+        load = [0] * len(self.actors)
+        dead: set[int] = set()
+        options = dict(agent_options)
+        while queue or pending:
+            for w, actor in enumerate(self.actors):
+                while queue and w not in dead and load[w] < cfg.max_in_flight:
+                    chunk, attempts = queue.popleft()
+                    ref = actor.run.remote(agent_kind, options, chunk)
+                    pending[ref] = (w, chunk, attempts)
+                    load[w] += 1
+            if not pending:
+                raise WorkerError(
+                    f"every Ray env worker is gone ({len(dead)} died for good); "
+                    f"{sum(len(c) for c, _ in queue)} episodes were not run (resume the run)"
+                )
+            done, _ = ray.wait(list(pending), num_returns=1)
+            ref = done[0]
+            w, chunk, attempts = pending.pop(ref)
+            load[w] -= 1
+            try:
+                out = ray.get(ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
+                self.lost += 1
+                if not self._alive(w):
+                    dead.add(w)
+                if attempts + 1 < cfg.max_attempts:
+                    queue.appendleft((chunk, attempts + 1))
+                    continue
+                error = _LOST.format(what=f"{attempts + 1} times: {type(exc).__name__}")
+                for spec in chunk:
+                    yield Trajectory(spec, *self._meta(spec.task_id), infra_error=error)
+                continue
+            if isinstance(out, BaseException):
+                raise out
+            yield from out
+
+    def _alive(self, w: int) -> bool:
+        """Whether worker ``w`` answers again (Ray restarted it) or is gone for good."""
+        try:
+            self.ray.get(self.actors[w].hello.remote(), timeout=self.config.start_timeout_s)
+        except Exception:
+            return False
+        return True
+
+    def _meta(self, task_id: str) -> tuple[str, str]:
+        for actor in self.actors:
+            try:
+                return tuple(self.ray.get(actor.task_meta.remote(0, task_id), timeout=30))
+            except Exception:  # a lost worker: ask the next one
+                continue
+        return "", ""
+
+    def close(self) -> None:
+        """Close every env and agent in the workers, then end the actors."""
+        if self._closed:
+            return
+        self._closed = True
+        ray = self.ray
+        refs = [a.close.remote() for a in self.actors]
+        ray.wait(refs, num_returns=len(refs), timeout=60)
+        for a in self.actors:
+            with contextlib.suppress(Exception):  # already gone
+                ray.kill(a, no_restart=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RayEnvs(EnvBatch):
+    """The envs of a :class:`WorkerPool`, stepped by the rollout loop (agent stays here)."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+        self.per = pool.config.envs_per_worker
+        parser = str(pool.env_kwargs.get("parser", "react"))
+        self.mirrors = [RemoteEnv(parser) for _ in range(len(pool.actors) * self.per)]
+        self._meta: dict[str, tuple[str, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.mirrors)
+
+    def env(self, i: int) -> RemoteEnv:
+        return self.mirrors[i]
+
+    def _call(self, method: str, by_worker: dict[int, list[tuple[int, Any]]], n: int) -> list:
+        """One request per worker; a lost worker fails each of its items."""
+        ray = self.pool.ray
+        refs = {
+            w: getattr(self.pool.actors[w], method).remote([item for _, item in items])
+            for w, items in by_worker.items()
+        }
+        out: list[Any] = [None] * n
+        for w, ref in refs.items():
+            try:
+                results = ray.get(ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
+                self.pool.lost += 1
+                results = [Failure(_LOST.format(what=type(exc).__name__))] * len(by_worker[w])
+            if isinstance(results, BaseException):
+                raise results
+            for (k, _), res in zip(by_worker[w], results):
+                out[k] = res
+        return out
+
+    def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
+        by_worker: dict[int, list[tuple[int, Any]]] = {}
+        for k, (i, spec) in enumerate(items):
+            by_worker.setdefault(i // self.per, []).append((k, (i % self.per, spec)))
+        outs = self._call("reset", by_worker, len(items))
+        result: list[ResetOut | Failure] = []
+        for (i, _), out in zip(items, outs):
+            if isinstance(out, Failure):
+                result.append(out)
+                continue
+            obs, info, header = out
+            self.mirrors[i]._load(header)
+            self._meta[header.task.task_id] = (header.task.split, header.task.group)
+            result.append((obs, info))
+        return result
+
+    def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
+        by_worker: dict[int, list[tuple[int, Any]]] = {}
+        for k, (i, action) in enumerate(items):
+            item = (i % self.per, action, self.mirrors[i].incarnation)
+            by_worker.setdefault(i // self.per, []).append((k, item))
+        outs = self._call("step", by_worker, len(items))
+        result: list[StepOut | Failure] = []
+        for (i, _), out in zip(items, outs):
+            if isinstance(out, Failure):
+                result.append(out)
+                continue
+            *step, new_messages = out
+            self.mirrors[i]._messages.extend(new_messages)
+            result.append(tuple(step))  # type: ignore[arg-type]
+        return result
+
+    def task_meta(self, i: int, task_id: str) -> tuple[str, str]:
+        if task_id not in self._meta:
+            self._meta[task_id] = self.pool._meta(task_id)
+        return self._meta[task_id]
+
+    def close(self) -> None:
+        self.pool.close()
