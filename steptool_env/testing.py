@@ -3,12 +3,21 @@
 - :class:`ScriptedAgent` replays fixed action texts;
 - :class:`FlakyBackend` wraps a backend and raises :class:`SandboxError` on chosen calls,
   to test how infrastructure failures are recorded;
-- :func:`transcript` records everything an episode emits, to compare backends (parity).
+- :func:`transcript` records everything an episode emits, to compare backends (parity);
+- :func:`local_ray_head` starts a one-machine Ray cluster on loopback (Ray executor tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from steptool_env.agents.base import TurnView
@@ -84,3 +93,78 @@ def transcript(
         out.append((obs, float(reward), terminated, truncated, info))
         done, step = terminated or truncated, step + 1
     return out
+
+
+LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+"""Environment that keeps Ray on 127.0.0.1: Ray's single-node mode (which never swaps the
+loopback address for the machine's network address) and no usage statistics."""
+
+
+@contextlib.contextmanager
+def local_ray_head(num_cpus: int = 4, timeout_s: float = 120.0) -> Iterator[str]:
+    """Start ``ray start --head`` on 127.0.0.1 with ``num_cpus`` CPUs; yield its address.
+
+    Every Ray process listens and talks on loopback only. This process's environment gets
+    :data:`LOOPBACK_RAY` too: Ray reads it when first imported, so enter this before
+    ``import ray``. On exit the head and everything it started are stopped.
+    """
+    os.environ.update(LOOPBACK_RAY)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Ray's socket paths must be short
+    cmd = [
+        sys.executable, "-c", "from ray.scripts.scripts import main; main()", "start",
+        "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
+        f"--num-cpus={num_cpus}", "--num-gpus=0", "--include-dashboard=false",
+        "--disable-usage-stats", "--object-store-memory=200000000", f"--temp-dir={temp}",
+    ]  # fmt: skip
+    head = subprocess.Popen(
+        cmd,
+        env={**os.environ, **LOOPBACK_RAY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + timeout_s
+        while True:
+            if head.poll() is not None:
+                err = head.stderr.read().decode(errors="replace") if head.stderr else ""
+                raise RuntimeError(f"ray start --head exited ({head.returncode}): {err[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > end:
+                raise RuntimeError(f"no Ray head on {address} after {timeout_s:g} s")
+            time.sleep(0.2)
+        yield address
+    finally:
+        if "ray" in sys.modules:
+            sys.modules["ray"].shutdown()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+        _kill_session(temp)
+
+
+def _kill_session(temp: str) -> None:
+    """Kill what is left of the Ray processes of the session under ``temp``."""
+    mine = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if temp.encode() in fh.read():
+                    mine.append(int(pid))
+        except OSError:
+            continue
+    for pid in mine:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

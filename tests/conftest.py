@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -11,7 +12,10 @@ import pytest
 import steptool_env  # noqa: F401 - registers the ids
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.testing import LOOPBACK_RAY, local_ray_head
 from steptool_env.world.suite import Suite, Task, load_suite
+
+os.environ.update(LOOPBACK_RAY)  # before anything imports ray: Ray stays on 127.0.0.1
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,6 +57,14 @@ def stabletoolbench() -> Path:
     if STABLETOOLBENCH is None:
         pytest.skip(NO_STABLETOOLBENCH)
     return STABLETOOLBENCH
+
+
+@pytest.fixture(scope="session")
+def ray_address() -> Iterator[str]:
+    """Address of a Ray head on loopback (4 CPUs) started for this test session."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    with local_ray_head(num_cpus=4) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ import dataclasses
 import json
 import os
 import socket
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -238,10 +239,13 @@ class EnvWorker:
             result.append(out)
         return result
 
-    def task_meta(self, j: int, task_id: str) -> tuple[str, str]:
+    def task_meta(self, j: int, task_id: str) -> Any:
         if self.batch is None:
             return "", ""
-        return self.batch.task_meta(j, task_id)
+        try:
+            return self.batch.task_meta(j, task_id)
+        except StepToolError as exc:  # an unknown task id: the caller's to raise
+            return exc
 
     def run(
         self, agent_kind: str, agent_options: Mapping[str, Any], specs: Sequence[EpisodeSpec]
@@ -339,6 +343,7 @@ class WorkerPool:
         self.lost = 0
         """Requests that failed because their worker died (each was resent or recorded)."""
         self._closed = False
+        self._started: list[Any] = []
         try:
             self.pids = self._hello()
         except BaseException:
@@ -349,6 +354,7 @@ class WorkerPool:
         ray, cfg = self.ray, self.config
         refs = [a.hello.remote() for a in self.actors]
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=cfg.start_timeout_s)
+        self._started = [a for a, r in zip(self.actors, refs) if r in ready]
         if len(ready) < len(refs):
             raise WorkerError(
                 f"only {len(ready)} of {len(refs)} Ray env workers started within "
@@ -420,18 +426,28 @@ class WorkerPool:
 
     def _alive(self, w: int) -> bool:
         """Whether worker ``w`` answers again (Ray restarted it) or is gone for good."""
-        try:
-            self.ray.get(self.actors[w].hello.remote(), timeout=self.config.start_timeout_s)
-        except Exception:
-            return False
-        return True
+        ray = self.ray
+        end = time.monotonic() + self.config.start_timeout_s
+        while True:
+            try:
+                ray.get(self.actors[w].hello.remote(), timeout=max(1.0, end - time.monotonic()))
+                return True
+            except ray.exceptions.ActorUnavailableError:  # restarting: ask again
+                if time.monotonic() > end:
+                    return False
+                time.sleep(0.1)
+            except Exception:
+                return False
 
     def _meta(self, task_id: str) -> tuple[str, str]:
         for actor in self.actors:
             try:
-                return tuple(self.ray.get(actor.task_meta.remote(0, task_id), timeout=30))
+                out = self.ray.get(actor.task_meta.remote(0, task_id), timeout=60)
             except Exception:  # a lost worker: ask the next one
                 continue
+            if isinstance(out, BaseException):
+                raise out
+            return tuple(out)  # type: ignore[return-value]
         return "", ""
 
     def close(self) -> None:
@@ -440,8 +456,9 @@ class WorkerPool:
             return
         self._closed = True
         ray = self.ray
-        refs = [a.close.remote() for a in self.actors]
-        ray.wait(refs, num_returns=len(refs), timeout=60)
+        refs = [a.close.remote() for a in self._started]  # an actor never placed: just kill
+        if refs:
+            ray.wait(refs, num_returns=len(refs), timeout=60)
         for a in self.actors:
             with contextlib.suppress(Exception):  # already gone
                 ray.kill(a, no_restart=True)
@@ -470,19 +487,27 @@ class RayEnvs(EnvBatch):
         return self.mirrors[i]
 
     def _call(self, method: str, by_worker: dict[int, list[tuple[int, Any]]], n: int) -> list:
-        """One request per worker; a lost worker fails each of its items."""
+        """One request per worker; a lost worker fails each of its items. A reset (nothing
+        started yet, so nothing to lose) waits for Ray to restart the worker and runs again."""
         ray = self.pool.ray
+        lost = (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError)
         refs = {
             w: getattr(self.pool.actors[w], method).remote([item for _, item in items])
             for w, items in by_worker.items()
         }
         out: list[Any] = [None] * n
         for w, ref in refs.items():
+            items = [item for _, item in by_worker[w]]
             try:
                 results = ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
+            except lost as exc:
                 self.pool.lost += 1
-                results = [Failure(_LOST.format(what=type(exc).__name__))] * len(by_worker[w])
+                results = [Failure(_LOST.format(what=type(exc).__name__))] * len(items)
+                if method == "reset" and self.pool._alive(w):
+                    try:
+                        results = ray.get(self.pool.actors[w].reset.remote(items))
+                    except lost:
+                        self.pool.lost += 1
             if isinstance(results, BaseException):
                 raise results
             for (k, _), res in zip(by_worker[w], results):

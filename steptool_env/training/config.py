@@ -26,6 +26,7 @@ else:  # pragma: no cover
 ALGOS = ("sft", "ppo", "grpo")
 DTYPES = ("auto", "float32", "bfloat16")
 LR_SCHEDULES = ("constant", "cosine")
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,13 @@ class TrainConfig:
     """LoRA rank (0 = full fine-tuning); needs peft installed."""
     lora_alpha: int = 16
     """LoRA alpha."""
+    executor: str = "local"
+    """Where rollout envs live: ``local`` (this process) or ``ray`` (Ray env workers; the
+    model stays here, on its device). Trajectories do not depend on it."""
+    ray_address: str = ""
+    """Address of a running Ray cluster (``host:port``, ``auto``); "" starts a local one."""
+    ray_workers: int = 2
+    """Ray env workers; the ``num_envs`` envs are spread over them."""
     progress: bool = field(default=True, compare=False)
     """Show a progress bar."""
 
@@ -185,6 +193,11 @@ class TrainConfig:
         for name in ("whiten_advantages", "save_rollouts", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, getattr(self, name), "must be true or false")
+        if self.executor not in EXECUTORS:
+            raise ConfigError("executor", self.executor, choices=EXECUTORS)
+        check_int("ray_workers", self.ray_workers, 1)
+        if not isinstance(self.ray_address, str):
+            raise ConfigError("ray_address", self.ray_address, "an address such as 10.0.0.5:6379")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings (written to ``out/config.json``)."""

@@ -22,6 +22,7 @@ from steptool_env.agents.base import Agent
 from steptool_env.agents.lm_agent import LMAgent, LMAgentConfig
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError, require
+from steptool_env.rollout.batch import EnvBatch
 from steptool_env.rollout.loop import collect
 from steptool_env.rollout.records import EpisodeSpec, Trajectory
 from steptool_env.training.batch import PackedSequence, StepItem
@@ -35,9 +36,19 @@ from steptool_env.training.policy import (
     make_optimizer,
     start_model_path,
 )
+from steptool_env.world.suite import load_suite
 
-_RESUMABLE = ("updates", "checkpoint_every", "eval_every", "progress")
-"""Fields that may change when a run is resumed (extend it, checkpoint more often)."""
+ENV_ID = "StepTool/ToolBench-v0"
+"""The env the trainer's rollouts run on (Ray workers make it by id)."""
+SUITE = "toolbench"
+"""Its suite (the tasks)."""
+
+_RESUMABLE = (
+    "updates", "checkpoint_every", "eval_every", "progress", "executor", "ray_address",
+    "ray_workers",
+)  # fmt: skip
+"""Fields that may change when a run is resumed (extend it, checkpoint more often, move the
+rollouts to a cluster)."""
 
 
 @dataclass
@@ -75,11 +86,21 @@ class Run:
             cfg.out / "metrics.jsonl", self.first_update - 1 if ckpt is not None else None
         )
         self.rows: list[dict[str, Any]] = []
-        self.envs = [
-            ToolUseEnv(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps, alpha=cfg.alpha)
-            for _ in range(cfg.num_envs)
-        ]
-        self._eval_envs: list[ToolUseEnv] | None = None
+        self.tasks = load_suite(SUITE).split(cfg.split)
+        """The training split's tasks."""
+        kwargs = dict(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps, alpha=cfg.alpha)
+        self._pool: Any = None
+        self.envs: Sequence[ToolUseEnv] | EnvBatch
+        if cfg.executor == "ray":
+            from steptool_env.rollout.ray_workers import RayConfig, WorkerPool
+
+            per = -(-cfg.num_envs // cfg.ray_workers)
+            ray_cfg = RayConfig(cfg.ray_address or None, cfg.ray_workers, envs_per_worker=per)
+            self._pool = WorkerPool(ENV_ID, kwargs, ray_cfg)
+            self.envs = self._pool.envs()
+        else:
+            self.envs = [ToolUseEnv(**kwargs) for _ in range(cfg.num_envs)]  # type: ignore[arg-type]
+        self._eval_envs: Sequence[ToolUseEnv] | EnvBatch | None = None
 
     def _check_same_run(self) -> None:
         path = self.cfg.out / "config.json"
@@ -108,7 +129,10 @@ class Run:
         return LMAgent(self.policy.model, self.policy.tokenizer, settings)
 
     def collect(
-        self, agent: Agent, specs: Sequence[EpisodeSpec], envs: Sequence[ToolUseEnv] | None = None
+        self,
+        agent: Agent,
+        specs: Sequence[EpisodeSpec],
+        envs: Sequence[ToolUseEnv] | EnvBatch | None = None,
     ) -> list[Trajectory]:
         with self.policy.autocast():
             return collect(envs or self.envs, agent, specs)
@@ -116,7 +140,7 @@ class Run:
     def task_specs(self, update: int, n_tasks: int, group_size: int) -> list[EpisodeSpec]:
         """``n_tasks`` training tasks for ``update``, each ``group_size`` times."""
         rng = np.random.default_rng([self.cfg.seed, update, 1])
-        tasks = self.envs[0].tasks
+        tasks = self.tasks
         picks = rng.choice(len(tasks), size=n_tasks, replace=n_tasks > len(tasks))
         return [
             EpisodeSpec(tasks[int(k)].task_id, int(rng.integers(2**31 - 1)), sample=g)
@@ -132,11 +156,17 @@ class Run:
         if update % cfg.eval_every and update != cfg.updates:
             return {}
         if self._eval_envs is None:
-            self._eval_envs = [
-                ToolUseEnv(split=cfg.eval_split, parser=cfg.parser, max_steps=cfg.max_steps)
-                for _ in range(cfg.num_envs)
-            ]
-        tasks = self._eval_envs[0].tasks[: cfg.eval_episodes]
+            # Ray workers run any task by id: evaluation shares them (its metrics do not
+            # read the reward, the only thing the training envs' alpha changes).
+            self._eval_envs = (
+                self.envs
+                if self._pool is not None
+                else [
+                    ToolUseEnv(split=cfg.eval_split, parser=cfg.parser, max_steps=cfg.max_steps)
+                    for _ in range(cfg.num_envs)
+                ]
+            )
+        tasks = load_suite(SUITE).split(cfg.eval_split)[: cfg.eval_episodes]
         specs = [EpisodeSpec(t.task_id, k) for k, t in enumerate(tasks)]
         t0 = time.perf_counter()
         trajs = self.collect(self.agent(greedy=True), specs, self._eval_envs)
@@ -160,9 +190,17 @@ class Run:
 
     def finish(self) -> TrainResult:
         final = self.policy.save(self.cfg.out / "final")
-        for env in self.envs + (self._eval_envs or []):
-            env.close()
+        self.close()
         return TrainResult(self.cfg.out, final, self.rows)
+
+    def close(self) -> None:
+        """Close the envs (and the Ray env workers)."""
+        if self._pool is not None:
+            self._pool.close()
+            return
+        for envs in (self.envs, self._eval_envs or []):
+            for env in envs:  # type: ignore[union-attr]
+                env.close()
 
     def updates(self) -> Iterator[int]:
         """Update numbers still to run; each sets the optimiser's learning rate first."""

@@ -35,7 +35,7 @@ def run_sft(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     else:
         agent = DemoAgent(OracleAgent(), policy.tokenizer, cfg.max_context_tokens)
         rng = np.random.default_rng([cfg.seed, 0, 5])
-        tasks = run.envs[0].tasks
+        tasks = run.tasks
         n = min(cfg.sft_episodes, len(tasks))
         picks = rng.choice(len(tasks), size=n, replace=False)
         specs = [EpisodeSpec(tasks[int(k)].task_id, int(k)) for k in picks]
