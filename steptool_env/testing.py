@@ -145,7 +145,7 @@ def local_ray_head(num_cpus: int = 4, timeout_s: float = 120.0) -> Iterator[str]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(head.pid, signal.SIGTERM)
         try:
-            head.wait(timeout=5)
+            head.wait(timeout=3)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(head.pid, signal.SIGKILL)
