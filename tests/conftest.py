@@ -12,6 +12,7 @@ import pytest
 import steptool_env  # noqa: F401 - registers the ids
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.errors import MissingDependencyError, SandboxError
 from steptool_env.testing import LOOPBACK_RAY, local_ray_head
 from steptool_env.world.suite import Suite, Task, load_suite
 
@@ -59,10 +60,37 @@ def stabletoolbench() -> Path:
     return STABLETOOLBENCH
 
 
+def docker_unavailable() -> str | None:
+    """Why the Docker tests cannot run here, or None when they can."""
+    try:
+        from steptool_env.sandbox.container import docker_client
+
+        docker_client()
+    except (MissingDependencyError, SandboxError) as exc:
+        return f"no usable Docker engine: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> None:
+    """Skips where there is no Docker engine (fails instead with STEPTOOL_REQUIRE_DOCKER)."""
+    reason = docker_unavailable()
+    if reason is not None:
+        if os.environ.get("STEPTOOL_REQUIRE_DOCKER"):
+            pytest.fail(f"STEPTOOL_REQUIRE_DOCKER is set, but: {reason}")
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def ray_address() -> Iterator[str]:
-    """Address of a Ray head on loopback (4 CPUs) started for this test session."""
-    pytest.importorskip("ray", reason="the ray extra is not installed")
+    """Address of a Ray head on loopback (4 CPUs) started for this test session. Skips
+    without the ray extra (fails instead with STEPTOOL_REQUIRE_RAY, as in CI)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        if os.environ.get("STEPTOOL_REQUIRE_RAY"):
+            pytest.fail(f"STEPTOOL_REQUIRE_RAY is set, but ray cannot be imported: {exc}")
+        pytest.skip("the ray extra is not installed")
     with local_ray_head(num_cpus=4) as address:
         yield address
 

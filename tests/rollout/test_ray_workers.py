@@ -266,3 +266,14 @@ except WorkerError as exc:
     assert int(seconds) < 15
     assert "no Ray cluster answers at 127.0.0.1:1" in message
     assert "ray start --head" in message
+
+
+@pytest.mark.docker
+def test_docker_backed_envs_in_ray_workers(docker_ready, ray_address: str, suite) -> None:
+    """The workers start their sandbox containers on their own node; same trajectories."""
+    specs = specs_of(suite, n=6)
+    cfg = RayConfig(ray_address, workers=2, envs_per_worker=1)
+    with WorkerPool(ENV, {**KWARGS, "backend": "docker"}, cfg) as pool:
+        got = collect(pool.envs(), make_agent("oracle"), specs)
+    assert [summary(t) for t in got] == [summary(t) for t in local("oracle", specs)]
+    assert all(t.is_solved == 1.0 for t in got)
