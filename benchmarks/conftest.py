@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import steptool_env  # noqa: F401
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
+from steptool_env.testing import LOOPBACK_RAY
 from steptool_env.world.suite import load_suite
+
+os.environ.update(LOOPBACK_RAY)  # before anything imports ray: Ray stays on 127.0.0.1
 
 
 @pytest.fixture(scope="session")

@@ -108,6 +108,13 @@ def local_ray_head(num_cpus: int = 4, timeout_s: float = 120.0) -> Iterator[str]
     :data:`LOOPBACK_RAY` too: Ray reads it when first imported, so enter this before
     ``import ray``. On exit the head and everything it started are stopped.
     """
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None and getattr(constants, "ENABLE_RAY_CLUSTER", False):
+        raise RuntimeError(
+            "ray was imported before local_ray_head(): it would replace 127.0.0.1 by the "
+            "machine's network address and never reach this head; set "
+            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before importing ray (or enter this first)"
+        )
     os.environ.update(LOOPBACK_RAY)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

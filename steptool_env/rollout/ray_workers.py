@@ -122,6 +122,7 @@ def connect(address: str | None = None) -> Any:
         return ray
     if address is not None:
         _check_reachable(address)
+        _check_reachable(_as_ray_dials(ray, address), given=address)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         ray.init(address=address, include_dashboard=False, configure_logging=False)
@@ -131,18 +132,36 @@ def connect(address: str | None = None) -> Any:
     return ray
 
 
-def _check_reachable(address: str) -> None:
-    """Fail fast on a ``host:port`` nothing listens on (Ray itself retries for minutes)."""
+def _check_reachable(address: str, given: str | None = None) -> None:
+    """Fail fast on a ``host:port`` nothing listens on (Ray itself waits without end)."""
     host, _, port = address.rpartition(":")
     if "://" in address or not host or not port.isdigit():
         return  # "auto", "local" or a Ray Client address: Ray resolves those itself
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
     except OSError as exc:
+        if given is not None and given != address:
+            raise WorkerError(
+                f"Ray would dial {address} for {given} (it replaces a loopback address by "
+                f"this machine's network address) and nothing answers there ({exc}); a head "
+                "started with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 listens on loopback only: "
+                "set that variable in this process too, before ray is imported"
+            ) from None
         raise WorkerError(
             f"no Ray cluster answers at {address} ({exc}); start one with "
             "`ray start --head` and pass the address it prints"
         ) from None
+
+
+def _as_ray_dials(ray: Any, address: str) -> str:
+    """The address Ray will actually connect to for ``address`` (its loopback rewrite)."""
+    host, _, port = address.rpartition(":")
+    try:
+        from ray._private.services import resolve_ip_for_localhost
+
+        return f"{resolve_ip_for_localhost(host)}:{port}" if host else address
+    except Exception:  # Ray's internals moved: nothing to check
+        return address
 
 
 # ---------------------------------------------------------------------- the worker actor
