@@ -95,9 +95,16 @@ def transcript(
     return out
 
 
-LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+LOOPBACK_RAY = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+}
 """Environment that keeps Ray on 127.0.0.1: Ray's single-node mode (which never swaps the
-loopback address for the machine's network address) and no usage statistics."""
+loopback address for the machine's network address), no usage statistics, and no token
+authentication (nothing outside the machine can reach a loopback cluster; without this
+setting Ray turns token authentication on for a head when ``~/.ray/auth_token`` exists, and
+a driver that does not set ``RAY_AUTH_MODE=token`` cannot connect)."""
 
 
 @contextlib.contextmanager

@@ -45,6 +45,10 @@ class EnvBatch:
         ``task``, ``function_of``): a :class:`ToolUseEnv` or an object with those members."""
         raise NotImplementedError
 
+    def usable(self, i: int) -> bool:
+        """Whether env ``i`` can start episodes (a remote env whose worker is gone cannot)."""
+        return True
+
     def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
         """Start episode ``spec`` on env ``i`` for each item; one outcome per item."""
         raise NotImplementedError

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from steptool_env.agents.base import Agent, Reply, TurnView
-from steptool_env.errors import ConfigError, StepToolError
+from steptool_env.errors import ConfigError, StepToolError, WorkerError
 from steptool_env.rollout.batch import EnvBatch, Failure, as_batch
 from steptool_env.rollout.records import EpisodeSpec, StepRecord, Trajectory
 
@@ -53,8 +53,13 @@ def run_episodes(
     slots: list[_Slot | None] = [None] * len(batch)
 
     while queue or any(s is not None for s in slots):
-        while queue and None in slots:  # start episodes on free envs (one batched reset)
-            free = [i for i, s in enumerate(slots) if s is None][: len(queue)]
+        while queue:  # start episodes on free envs (one batched reset)
+            free = [i for i, s in enumerate(slots) if s is None and batch.usable(i)]
+            if not free:
+                if all(s is None for s in slots):
+                    raise WorkerError(f"no environment is left to run {len(queue)} episodes")
+                break
+            free = free[: len(queue)]
             items = [(i, queue.pop()) for i in free]
             t0 = time.perf_counter()
             for (i, spec), out in zip(items, batch.reset(items)):

@@ -76,15 +76,21 @@ class RayConfig:
     chunk_size: int = 0
     """Episodes per request with :meth:`WorkerPool.run_episodes` (0: four per env)."""
     max_in_flight: int = 2
-    """Chunks queued at each worker at once (the next one waits in the worker's queue, so
-    it never idles between chunks; the driver holds back the rest)."""
+    """Chunks sent to each worker at once: one runs, the next waits in the worker's queue
+    so it never idles between chunks; the driver holds back the rest (back-pressure)."""
     max_attempts: int = 3
     """Times a chunk is sent before its episodes are returned as infrastructure errors."""
     max_restarts: int = 4
     """Times Ray restarts a worker whose process died (-1: without limit)."""
     start_timeout_s: float = 300.0
-    """Seconds to wait for every worker to start (a cluster without the resources asked
-    for would otherwise wait forever)."""
+    """Seconds to wait for every worker to start, or to come back after Ray restarts it (a
+    cluster without the resources asked for would otherwise wait forever)."""
+    request_timeout_s: float | None = 600.0
+    """Seconds a batch of env resets or steps may take (:class:`RayEnvs`) before its worker
+    counts as hung: it is restarted and its episodes end as infrastructure errors."""
+    chunk_timeout_s: float | None = None
+    """Seconds a chunk of whole episodes may take before its worker counts as hung (and the
+    chunk is sent again); ``None``: no limit (episodes of slow models take long)."""
     env_vars: Mapping[str, str] = field(default_factory=dict)
     """Environment variables for the worker processes, on top of this process's
     ``STEPTOOL_*`` variables, which are always passed on (e.g. where the StableToolBench
@@ -101,8 +107,16 @@ class RayConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(name, value, "must be a number >= 0")
-        if not isinstance(self.start_timeout_s, int | float) or self.start_timeout_s <= 0:
-            raise ConfigError("start_timeout_s", self.start_timeout_s, "must be > 0")
+        for name in ("start_timeout_s", "request_timeout_s", "chunk_timeout_s"):
+            value = getattr(self, name)
+            if value is None and name != "start_timeout_s":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(name, value, "must be a number of seconds > 0")
+        if not isinstance(self.env_vars, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.env_vars.items()
+        ):
+            raise ConfigError("env_vars", self.env_vars, "a table of strings")
         object.__setattr__(self, "env_vars", dict(self.env_vars))
 
     @property
@@ -173,7 +187,12 @@ class _Header:
     tool_schemas: list[dict[str, Any]]
     messages: tuple[dict[str, Any], ...]
     functions: dict[tuple[str, str], str]
+    parser_name: str
     incarnation: str
+
+
+CONTROL = "control"
+"""The actor's concurrency group for ``hello``: answered while a long request runs."""
 
 
 class EnvWorker:
@@ -181,8 +200,9 @@ class EnvWorker:
 
     The class is plain Python: :class:`WorkerPool` wraps it with ``ray.remote``. Its
     methods never raise for an env's infrastructure failure (it becomes a
-    :class:`~steptool_env.rollout.batch.Failure`); a configuration error is returned as
-    the exception itself, raised again by the driver.
+    :class:`~steptool_env.rollout.batch.Failure`); any other steptool error (a bad
+    setting, an unknown task id, a missing extra on this node) is returned as the exception
+    itself and raised again by the driver.
     """
 
     def __init__(self, env_id: str, env_kwargs: Mapping[str, Any], n_envs: int) -> None:
@@ -200,7 +220,7 @@ class EnvWorker:
             self.batch = LocalEnvs([gym.make(env_id, **env_kwargs) for _ in range(n_envs)])
         except StepToolError as exc:
             self.error = exc
-        except Exception as exc:  # an env that cannot be built is a setting to fix
+        except Exception as exc:  # e.g. a keyword the env does not take
             self.error = ConfigError("env_kwargs", dict(env_kwargs), f"{env_id}: {exc!r}")
 
     def hello(self) -> tuple[int, str, StepToolError | None]:
@@ -221,6 +241,7 @@ class EnvWorker:
             env.tool_schemas,
             messages,
             {k: env.function_of(*k) for k in sorted(keys)},
+            env.parser_name,
             self.incarnation,
         )
 
@@ -229,12 +250,12 @@ class EnvWorker:
             return self.error
         try:
             outs = self.batch.reset(items)
-        except ConfigError as exc:
+            return [
+                out if isinstance(out, Failure) else (*out, self._mirror(j))
+                for (j, _), out in zip(items, outs)
+            ]
+        except StepToolError as exc:
             return exc
-        return [
-            out if isinstance(out, Failure) else (*out, self._mirror(j))
-            for (j, _), out in zip(items, outs)
-        ]
 
     def step(self, items: Sequence[tuple[int, str, str]]) -> Any:
         """Steps ``(env, action, incarnation)``; an incarnation of an earlier actor fails."""
@@ -243,27 +264,19 @@ class EnvWorker:
         live = [(j, a) for j, a, inc in items if inc == self.incarnation]
         try:
             outs = iter(self.batch.step(live))
-        except ConfigError as exc:
-            return exc
-        result: list[Any] = []
-        for j, _, inc in items:
-            if inc != self.incarnation:
-                result.append(Failure(_LOST.format(what="its process was restarted")))
-                continue
-            out = next(outs)
-            if not isinstance(out, Failure):
-                messages = self.batch.env(j).messages
-                out = (*out, messages[self._sent[j] :])
-                self._sent[j] = len(messages)
-            result.append(out)
-        return result
-
-    def task_meta(self, j: int, task_id: str) -> Any:
-        if self.batch is None:
-            return "", ""
-        try:
-            return self.batch.task_meta(j, task_id)
-        except StepToolError as exc:  # an unknown task id: the caller's to raise
+            result: list[Any] = []
+            for j, _, inc in items:
+                if inc != self.incarnation:
+                    result.append(Failure(_LOST.format(what="its process was restarted")))
+                    continue
+                out = next(outs)
+                if not isinstance(out, Failure):
+                    messages = self.batch.env(j).messages
+                    out = (*out, messages[self._sent[j] :])
+                    self._sent[j] = len(messages)
+                result.append(out)
+            return result
+        except StepToolError as exc:
             return exc
 
     def run(
@@ -282,7 +295,7 @@ class EnvWorker:
             if agent is None:
                 agent = self._agents[key] = make_agent(agent_kind, **dict(agent_options))
             trajs = collect(self.batch, agent, specs)
-        except ConfigError as exc:
+        except StepToolError as exc:
             return exc
         for t in trajs:
             if any(s.sample is not None for s in t.steps):
@@ -305,8 +318,8 @@ _LOST = "Ray env worker lost ({what}); the episode's state is gone"
 class RemoteEnv:
     """A read-only mirror of an env living in a worker: what agents read between turns."""
 
-    def __init__(self, parser_name: str) -> None:
-        self.parser_name = parser_name
+    def __init__(self) -> None:
+        self.parser_name = ""
         self.task: Any = None
         self.tool_schemas: list[dict[str, Any]] = []
         self._messages: list[dict[str, Any]] = []
@@ -318,6 +331,8 @@ class RemoteEnv:
         return tuple(self._messages)
 
     def function_of(self, tool: str, api: str) -> str:
+        """The function name of an API offered, relevant or called in the gold solution of
+        the current task (the local env also names any other API of its catalogue)."""
         try:
             return self._functions[(tool, api)]
         except KeyError:
@@ -328,6 +343,7 @@ class RemoteEnv:
         self.tool_schemas = header.tool_schemas
         self._messages = list(header.messages)
         self._functions = header.functions
+        self.parser_name = header.parser_name
         self.incarnation = header.incarnation
 
 
@@ -344,26 +360,30 @@ class WorkerPool:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         self.ray = connect(self.config.address)
-        cfg = self.config
+        ray, cfg = self.ray, self.config
+        self.lost = 0
+        """Requests that failed because their worker died (each was resent or recorded)."""
+        self.dead: set[int] = set()
+        """Workers gone for good (Ray will not restart them)."""
+        self._closed = False
+        self._started: list[Any] = []
+        self._suite: Any = None
+        self.actors: list[Any] = []
+        env_vars = {k: v for k, v in os.environ.items() if k.startswith("STEPTOOL_")}
+        env_vars.update(cfg.env_vars)
         options: dict[str, Any] = dict(
             num_cpus=cfg.cpus_per_worker,
             num_gpus=cfg.gpus_per_worker,
             max_restarts=cfg.max_restarts,
             max_task_retries=0,  # a lost request is the driver's to resend or record
+            concurrency_groups={CONTROL: 1},
         )
-        env_vars = {k: v for k, v in os.environ.items() if k.startswith("STEPTOOL_")}
-        env_vars.update(cfg.env_vars)
         if env_vars:
             options["runtime_env"] = {"env_vars": env_vars}
-        actor = self.ray.remote(**options)(EnvWorker)
-        self.actors = [
-            actor.remote(env_id, self.env_kwargs, cfg.envs_per_worker) for _ in range(cfg.workers)
-        ]
-        self.lost = 0
-        """Requests that failed because their worker died (each was resent or recorded)."""
-        self._closed = False
-        self._started: list[Any] = []
         try:
+            actor = ray.remote(**options)(EnvWorker)
+            for _ in range(cfg.workers):
+                self.actors.append(actor.remote(env_id, self.env_kwargs, cfg.envs_per_worker))
             self.pids = self._hello()
         except BaseException:
             self.close()
@@ -371,7 +391,7 @@ class WorkerPool:
 
     def _hello(self) -> list[int]:
         ray, cfg = self.ray, self.config
-        refs = [a.hello.remote() for a in self.actors]
+        refs = [_control(a.hello).remote() for a in self.actors]
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=cfg.start_timeout_s)
         self._started = [a for a, r in zip(self.actors, refs) if r in ready]
         if len(ready) < len(refs):
@@ -392,82 +412,149 @@ class WorkerPool:
             pids.append(pid)
         return pids
 
-    def envs(self) -> RayEnvs:
-        """The pool's envs as an :class:`~steptool_env.rollout.batch.EnvBatch`."""
-        return RayEnvs(self)
+    def envs(self, n: int | None = None) -> RayEnvs:
+        """The pool's first ``n`` envs (all by default) as an
+        :class:`~steptool_env.rollout.batch.EnvBatch`."""
+        return RayEnvs(self, n)
 
-    def run_episodes(
-        self, agent_kind: str, agent_options: Mapping[str, Any], specs: Sequence[EpisodeSpec]
-    ) -> Iterator[Trajectory]:
-        """Whole episodes in the workers; each spec comes back exactly once, as soon as its
-        chunk is done (see the module doc)."""
-        ray, cfg = self.ray, self.config
-        size = cfg.chunk
-        queue: deque[tuple[list[EpisodeSpec], int]] = deque(
-            (list(specs[k : k + size]), 0) for k in range(0, len(specs), size)
-        )
-        pending: dict[Any, tuple[int, list[EpisodeSpec], int]] = {}
-        load = [0] * len(self.actors)
-        dead: set[int] = set()
-        options = dict(agent_options)
-        while queue or pending:
-            for w, actor in enumerate(self.actors):
-                while queue and w not in dead and load[w] < cfg.max_in_flight:
-                    chunk, attempts = queue.popleft()
-                    ref = actor.run.remote(agent_kind, options, chunk)
-                    pending[ref] = (w, chunk, attempts)
-                    load[w] += 1
-            if not pending:
-                raise WorkerError(
-                    f"every Ray env worker is gone ({len(dead)} died for good); "
-                    f"{sum(len(c) for c, _ in queue)} episodes were not run (resume the run)"
-                )
-            done, _ = ray.wait(list(pending), num_returns=1)
-            ref = done[0]
-            w, chunk, attempts = pending.pop(ref)
-            load[w] -= 1
-            try:
-                out = ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
-                self.lost += 1
-                if not self._alive(w):
-                    dead.add(w)
-                if attempts + 1 < cfg.max_attempts:
-                    queue.appendleft((chunk, attempts + 1))
-                    continue
-                error = _LOST.format(what=f"{attempts + 1} times: {type(exc).__name__}")
-                for spec in chunk:
-                    yield Trajectory(spec, *self._meta(spec.task_id), infra_error=error)
-                continue
-            if isinstance(out, BaseException):
-                raise out
-            yield from out
+    # ------------------------------------------------------------------ failures
+    def _lost_errors(self) -> tuple[type[BaseException], ...]:
+        """Errors that mean a worker (or the result it held) is gone."""
+        e = self.ray.exceptions
+        return (e.RayActorError, e.WorkerCrashedError, e.ObjectLostError, e.GetTimeoutError)
+
+    def _result(self, out: Any) -> Any:
+        """A worker's answer: raise the steptool error it returned, else return it."""
+        if isinstance(out, BaseException):
+            raise out
+        return out
+
+    def _unwrap(self, exc: BaseException) -> BaseException:
+        """A task error of our own code in a worker, as the driver should see it."""
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, StepToolError):
+            return cause
+        return WorkerError(f"a Ray env worker failed: {exc}")
 
     def _alive(self, w: int) -> bool:
-        """Whether worker ``w`` answers again (Ray restarted it) or is gone for good."""
+        """Whether worker ``w`` answers again (Ray restarted it, and it rebuilt its envs)
+        or is gone for good; a worker found gone is added to :attr:`dead`."""
+        if w in self.dead:
+            return False
         ray = self.ray
         end = time.monotonic() + self.config.start_timeout_s
         while True:
             try:
-                ray.get(self.actors[w].hello.remote(), timeout=max(1.0, end - time.monotonic()))
-                return True
+                left = max(1.0, end - time.monotonic())
+                _, _, error = ray.get(_control(self.actors[w].hello).remote(), timeout=left)
+                if error is None:
+                    return True
+                break  # restarted, but its envs cannot be built any more
             except ray.exceptions.ActorUnavailableError:  # restarting: ask again
                 if time.monotonic() > end:
-                    return False
+                    break
                 time.sleep(0.1)
             except Exception:
-                return False
+                break
+        self.dead.add(w)
+        return False
 
-    def _meta(self, task_id: str) -> tuple[str, str]:
-        for actor in self.actors:
-            try:
-                out = self.ray.get(actor.task_meta.remote(0, task_id), timeout=60)
-            except Exception:  # a lost worker: ask the next one
-                continue
-            if isinstance(out, BaseException):
-                raise out
-            return tuple(out)  # type: ignore[return-value]
-        return "", ""
+    def _hung(self, w: int) -> None:
+        """Worker ``w`` did not answer in time: end its process (Ray restarts it)."""
+        with contextlib.suppress(Exception):
+            self.ray.kill(self.actors[w], no_restart=False)
+
+    def task_meta(self, task_id: str) -> tuple[str, str]:
+        """``(split, group)`` of a task, from the suite in this process."""
+        if self._suite is None:
+            name = self.env_kwargs.get("suite")
+            if isinstance(name, str):
+                from steptool_env.world.suite import load_suite
+
+                self._suite = load_suite(name)
+            else:
+                from steptool_env.envs.registration import load_env_suite
+
+                self._suite = load_env_suite(self.env_id)
+        task = self._suite.task(task_id)
+        return task.split, task.group
+
+    # ------------------------------------------------------------------ whole episodes
+    def run_episodes(
+        self, agent_kind: str, agent_options: Mapping[str, Any], specs: Sequence[EpisodeSpec]
+    ) -> Iterator[Trajectory]:
+        """Whole episodes in the workers; each spec comes back exactly once, as soon as its
+        chunk is done (see the module doc). Raises :class:`WorkerError` when no worker is
+        left; a chunk that outlives ``chunk_timeout_s`` counts as lost with its worker."""
+        ray, cfg = self.ray, self.config
+        lost_errors = self._lost_errors()
+        size = cfg.chunk
+        queue: deque[tuple[list[EpisodeSpec], int]] = deque(
+            (list(specs[k : k + size]), 0) for k in range(0, len(specs), size)
+        )
+        pending: dict[Any, tuple[int, list[EpisodeSpec], int, float]] = {}
+        load = [0] * len(self.actors)
+        options = dict(agent_options)
+        try:
+            while queue or pending:
+                for w, actor in enumerate(self.actors):
+                    while queue and w not in self.dead and load[w] < cfg.max_in_flight:
+                        chunk, attempts = queue.popleft()
+                        ref = actor.run.remote(agent_kind, options, chunk)
+                        pending[ref] = (w, chunk, attempts, time.monotonic())
+                        load[w] += 1
+                if not pending:
+                    raise WorkerError(
+                        f"every Ray env worker is gone ({len(self.dead)} died for good); "
+                        f"{sum(len(c) for c, _ in queue)} episodes were not run (resume the "
+                        "run to run them)"
+                    )
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=_WAIT_S)
+                if not done:
+                    self._expire(pending)
+                    continue
+                ref = done[0]
+                w, chunk, attempts, _ = pending.pop(ref)
+                load[w] -= 1
+                try:
+                    out = ray.get(ref)
+                except lost_errors as exc:
+                    self.lost += 1
+                    self._alive(w)
+                    yield from self._retry(queue, chunk, attempts, exc)
+                    continue
+                except ray.exceptions.RayError as exc:
+                    raise self._unwrap(exc) from None
+                yield from self._result(out)
+        finally:
+            for ref in pending:  # a consumer that stops early leaves nothing queued
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref)
+
+    def _expire(self, pending: dict) -> None:
+        """Chunks past ``chunk_timeout_s``: their worker is hung; end it (Ray restarts it)
+        and its requests fail as lost, to be sent again."""
+        limit = self.config.chunk_timeout_s
+        if limit is None:
+            return
+        now = time.monotonic()
+        hung = {w for w, _, _, t0 in pending.values() if now - t0 > limit}
+        for w in hung:
+            self._hung(w)
+        for ref, (w, chunk, attempts, _) in list(pending.items()):
+            if w in hung:  # not again before its requests come back failed
+                pending[ref] = (w, chunk, attempts, now)
+
+    def _retry(
+        self, queue: deque, chunk: list[EpisodeSpec], attempts: int, exc: BaseException
+    ) -> Iterator[Trajectory]:
+        """Queue a lost chunk again, or return its episodes as infrastructure errors."""
+        if attempts + 1 < self.config.max_attempts:
+            queue.appendleft((chunk, attempts + 1))
+            return
+        error = _LOST.format(what=f"{attempts + 1} times: {type(exc).__name__}")
+        for spec in chunk:
+            yield Trajectory(spec, *self.task_meta(spec.task_id), infra_error=error)
 
     def close(self) -> None:
         """Close every env and agent in the workers, then end the actors."""
@@ -489,15 +576,30 @@ class WorkerPool:
         self.close()
 
 
-class RayEnvs(EnvBatch):
-    """The envs of a :class:`WorkerPool`, stepped by the rollout loop (agent stays here)."""
+_WAIT_S = 5.0
+"""How often the driver looks for chunks past their timeout while it waits."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+
+def _control(method: Any) -> Any:
+    """``method`` in the actor's control group (answered while a request runs)."""
+    return method.options(concurrency_group=CONTROL)
+
+
+class RayEnvs(EnvBatch):
+    """The envs of a :class:`WorkerPool`, stepped by the rollout loop (agent stays here).
+
+    Env ``i`` lives in worker ``i // envs_per_worker``. The envs of a worker gone for good
+    are no longer used; the loop raises :class:`WorkerError` when none is left.
+    """
+
+    def __init__(self, pool: WorkerPool, n: int | None = None) -> None:
         self.pool = pool
         self.per = pool.config.envs_per_worker
-        parser = str(pool.env_kwargs.get("parser", "react"))
-        self.mirrors = [RemoteEnv(parser) for _ in range(len(pool.actors) * self.per)]
-        self._meta: dict[str, tuple[str, str]] = {}
+        total = len(pool.actors) * self.per
+        n = total if n is None else n
+        if not 1 <= n <= total:
+            raise ConfigError("n", n, f"the pool has {total} envs")
+        self.mirrors = [RemoteEnv() for _ in range(n)]
 
     def __len__(self) -> int:
         return len(self.mirrors)
@@ -505,31 +607,39 @@ class RayEnvs(EnvBatch):
     def env(self, i: int) -> RemoteEnv:
         return self.mirrors[i]
 
+    def usable(self, i: int) -> bool:
+        return i // self.per not in self.pool.dead
+
     def _call(self, method: str, by_worker: dict[int, list[tuple[int, Any]]], n: int) -> list:
-        """One request per worker; a lost worker fails each of its items. A reset (nothing
-        started yet, so nothing to lose) waits for Ray to restart the worker and runs again."""
-        ray = self.pool.ray
-        lost = (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError)
+        """One request per worker; a lost or hung worker fails each of its items. A reset
+        (nothing started yet, so nothing to lose) waits for Ray to restart the worker and
+        runs again."""
+        pool, ray = self.pool, self.pool.ray
+        lost_errors = pool._lost_errors()
+        timeout = pool.config.request_timeout_s
         refs = {
-            w: getattr(self.pool.actors[w], method).remote([item for _, item in items])
+            w: getattr(pool.actors[w], method).remote([item for _, item in items])
             for w, items in by_worker.items()
         }
         out: list[Any] = [None] * n
         for w, ref in refs.items():
             items = [item for _, item in by_worker[w]]
-            try:
-                results = ray.get(ref)
-            except lost as exc:
-                self.pool.lost += 1
-                results = [Failure(_LOST.format(what=type(exc).__name__))] * len(items)
-                if method == "reset" and self.pool._alive(w):
-                    try:
-                        results = ray.get(self.pool.actors[w].reset.remote(items))
-                    except lost:
-                        self.pool.lost += 1
-            if isinstance(results, BaseException):
-                raise results
-            for (k, _), res in zip(by_worker[w], results):
+            for attempt in range(2):
+                try:
+                    results = ray.get(ref, timeout=timeout)
+                    break
+                except lost_errors as exc:
+                    pool.lost += 1
+                    if isinstance(exc, ray.exceptions.GetTimeoutError):
+                        pool._hung(w)
+                    results = [Failure(_LOST.format(what=type(exc).__name__))] * len(items)
+                    alive = pool._alive(w)  # waits for the restart; marks it dead if none
+                    if method != "reset" or attempt or not alive:
+                        break
+                    ref = pool.actors[w].reset.remote(items)
+                except ray.exceptions.RayError as exc:
+                    raise pool._unwrap(exc) from None
+            for (k, _), res in zip(by_worker[w], pool._result(results)):
                 out[k] = res
         return out
 
@@ -545,7 +655,6 @@ class RayEnvs(EnvBatch):
                 continue
             obs, info, header = out
             self.mirrors[i]._load(header)
-            self._meta[header.task.task_id] = (header.task.split, header.task.group)
             result.append((obs, info))
         return result
 
@@ -566,9 +675,7 @@ class RayEnvs(EnvBatch):
         return result
 
     def task_meta(self, i: int, task_id: str) -> tuple[str, str]:
-        if task_id not in self._meta:
-            self._meta[task_id] = self.pool._meta(task_id)
-        return self._meta[task_id]
+        return self.pool.task_meta(task_id)
 
     def close(self) -> None:
         self.pool.close()

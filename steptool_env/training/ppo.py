@@ -41,9 +41,16 @@ from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, i
 
 
 def run_rl(cfg: TrainConfig, resume: bool = False) -> TrainResult:
+    run = Run(cfg, resume, with_value=cfg.algo == "ppo")
+    try:
+        return _run_rl(cfg, run)
+    finally:  # the envs (and Ray workers) go with the run, whatever happens
+        run.close()
+
+
+def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
     torch = require("torch", "train")
     critic = cfg.algo == "ppo"
-    run = Run(cfg, resume, with_value=critic)
     policy = run.policy
     if run.first_update > 1:
         from steptool_env.agents.lm_agent import load_model

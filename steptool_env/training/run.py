@@ -90,6 +90,7 @@ class Run:
         """The training split's tasks."""
         kwargs = dict(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps, alpha=cfg.alpha)
         self._pool: Any = None
+        self._closed = False
         self.envs: Sequence[ToolUseEnv] | EnvBatch
         if cfg.executor == "ray":
             from steptool_env.rollout.ray_workers import RayConfig, WorkerPool
@@ -97,7 +98,7 @@ class Run:
             per = -(-cfg.num_envs // cfg.ray_workers)
             ray_cfg = RayConfig(cfg.ray_address or None, cfg.ray_workers, envs_per_worker=per)
             self._pool = WorkerPool(ENV_ID, kwargs, ray_cfg)
-            self.envs = self._pool.envs()
+            self.envs = self._pool.envs(cfg.num_envs)  # exactly as many as a local run
         else:
             self.envs = [ToolUseEnv(**kwargs) for _ in range(cfg.num_envs)]  # type: ignore[arg-type]
         self._eval_envs: Sequence[ToolUseEnv] | EnvBatch | None = None
@@ -194,7 +195,10 @@ class Run:
         return TrainResult(self.cfg.out, final, self.rows)
 
     def close(self) -> None:
-        """Close the envs (and the Ray env workers)."""
+        """Close the envs (and the Ray env workers); a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         if self._pool is not None:
             self._pool.close()
             return

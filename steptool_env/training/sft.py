@@ -24,8 +24,15 @@ from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, i
 
 
 def run_sft(cfg: TrainConfig, resume: bool = False) -> TrainResult:
-    torch = require("torch", "train")
     run = Run(cfg, resume, with_value=False)
+    try:
+        return _run_sft(cfg, run)
+    finally:  # the envs (and Ray workers) go with the run, whatever happens
+        run.close()
+
+
+def _run_sft(cfg: TrainConfig, run: Run) -> TrainResult:
+    torch = require("torch", "train")
     policy = run.policy
     t0 = time.perf_counter()
     if cfg.offline:

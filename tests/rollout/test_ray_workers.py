@@ -277,3 +277,52 @@ def test_docker_backed_envs_in_ray_workers(docker_ready, ray_address: str, suite
         got = collect(pool.envs(), make_agent("oracle"), specs)
     assert [summary(t) for t in got] == [summary(t) for t in local("oracle", specs)]
     assert all(t.is_solved == 1.0 for t in got)
+
+
+def test_a_worker_gone_for_good_leaves_its_work_to_the_others(ray_address, suite) -> None:
+    """max_restarts=0: the killed worker's envs are not used again; the rest of the queue
+    runs on the other worker instead of failing there."""
+    specs = specs_of(suite, n=16)
+    cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, max_restarts=0)
+    with WorkerPool(ENV, KWARGS, cfg) as pool:
+        got = collect(pool.envs(), Killer(pool.pids[0], on_turn=3), specs)
+        assert pool.dead == {0}
+        assert [t.spec for t in got] == specs
+        assert sum(1 for t in got if t.infra_error) == 2  # only those running there
+        assert all(t.is_solved == 1.0 for t in got if not t.infra_error)
+        with pytest.raises(WorkerError, match="no environment is left"):
+            collect(pool.envs(), Killer(pool.pids[1], on_turn=1), specs)
+
+
+def test_whole_episodes_move_to_the_workers_left(ray_address, suite) -> None:
+    specs = specs_of(suite, n=24)
+    cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, chunk_size=2, max_restarts=0)
+    with WorkerPool(ENV, KWARGS, cfg) as pool:
+        got = []
+        for t in pool.run_episodes("oracle", {}, specs):
+            if not got:
+                os.kill(pool.pids[0], signal.SIGKILL)
+            got.append(t)
+        assert pool.dead == {0}
+        assert sorted(t.spec.seed for t in got) == [s.seed for s in specs]
+        assert not any(t.infra_error for t in got)
+        os.kill(pool.pids[1], signal.SIGKILL)
+        with pytest.raises(WorkerError, match="every Ray env worker is gone"):
+            list(pool.run_episodes("oracle", {}, specs))
+
+
+def test_a_hung_step_restarts_its_worker_instead_of_waiting(ray_address, suite) -> None:
+    """Every API call answers 3 s late; requests may take 1 s: the worker is ended and
+    restarted, the episodes end as infrastructure errors, nothing waits for ever."""
+    specs = specs_of(suite, n=2)
+    kwargs = {**KWARGS, "faults": {"slow": 1.0, "slow_s": 3.0}}
+    cfg = RayConfig(ray_address, workers=1, envs_per_worker=2, request_timeout_s=1)
+    with WorkerPool(ENV, kwargs, cfg) as pool:
+        first = pool.pids[0]
+        got = collect(pool.envs(), make_agent("oracle"), specs)
+        assert [t.spec for t in got] == specs
+        assert all("GetTimeoutError" in t.infra_error for t in got)
+        assert pool.lost >= 1
+        assert pool._alive(0) and pool.dead == set()
+        pid = pool.ray.get(pool.actors[0].hello.options(concurrency_group="control").remote())[0]
+        assert pid != first  # a new process
