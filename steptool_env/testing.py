@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,6 +166,7 @@ def local_ray_head(num_cpus: int = 4, timeout_s: float = 120.0) -> Iterator[str]
                 os.killpg(head.pid, signal.SIGKILL)
             head.wait()
         _kill_session(temp)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _kill_session(temp: str) -> None:
