@@ -141,15 +141,22 @@ def test_a_killed_env_worker_ends_its_episodes_as_infra_errors(ray_address, suit
         assert [summary(t) for t in again] == [summary(t) for t in local("oracle", specs)]
 
 
+def run_killing(pool: WorkerPool, specs: list, victim: int) -> list[Trajectory]:
+    """Whole episodes in ``pool``; worker ``victim`` is killed when the first chunk is back
+    (every worker still has chunks queued then)."""
+    got: list[Trajectory] = []
+    for t in pool.run_episodes("oracle", {}, specs):
+        if not got:
+            os.kill(pool.pids[victim], signal.SIGKILL)
+        got.append(t)
+    return got
+
+
 def test_a_chunk_lost_with_its_worker_is_run_again(ray_address, suite) -> None:
     specs = specs_of(suite, n=40)
     cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, chunk_size=2)
     with WorkerPool(ENV, KWARGS, cfg) as pool:
-        got = []
-        for t in pool.run_episodes("oracle", {}, specs):
-            if not got:  # both workers still have chunks queued: kill one mid-run
-                os.kill(pool.pids[1], signal.SIGKILL)
-            got.append(t)
+        got = run_killing(pool, specs, 1)
         assert pool.lost >= 1
     assert sorted(t.spec.seed for t in got) == [s.seed for s in specs]  # exactly once each
     got.sort(key=lambda t: t.spec.seed)
@@ -160,11 +167,7 @@ def test_a_chunk_lost_too_often_becomes_infra_errors(ray_address, suite) -> None
     specs = specs_of(suite, n=12)
     cfg = RayConfig(ray_address, workers=1, envs_per_worker=2, chunk_size=2, max_attempts=1)
     with WorkerPool(ENV, KWARGS, cfg) as pool:
-        got = []
-        for t in pool.run_episodes("oracle", {}, specs):
-            if not got:
-                os.kill(pool.pids[0], signal.SIGKILL)
-            got.append(t)
+        got = run_killing(pool, specs, 0)
     assert sorted(t.spec.seed for t in got) == [s.seed for s in specs]
     failed = [t for t in got if t.infra_error]
     assert 1 <= len(failed) <= 4  # the chunks queued at the worker when it died
@@ -298,11 +301,7 @@ def test_whole_episodes_move_to_the_workers_left(ray_address, suite) -> None:
     specs = specs_of(suite, n=24)
     cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, chunk_size=2, max_restarts=0)
     with WorkerPool(ENV, KWARGS, cfg) as pool:
-        got = []
-        for t in pool.run_episodes("oracle", {}, specs):
-            if not got:
-                os.kill(pool.pids[0], signal.SIGKILL)
-            got.append(t)
+        got = run_killing(pool, specs, 0)
         assert pool.dead == {0}
         assert sorted(t.spec.seed for t in got) == [s.seed for s in specs]
         assert not any(t.infra_error for t in got)
