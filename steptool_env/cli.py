@@ -62,6 +62,7 @@ def _bench(args: argparse.Namespace) -> int:
         "executor": args.executor,
         "ray_address": args.ray_address,
         "ray_workers": args.ray_workers,
+        "ray_gpus_per_worker": args.ray_gpus_per_worker,
     }
     if args.file:
         cfg = load_benchmark_file(args.file, **given)
@@ -335,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray-workers",
         type=int,
         help="Ray env workers, each with --num-envs episodes in flight (default 2)",
+    )
+    b.add_argument(
+        "--ray-gpus-per-worker",
+        type=float,
+        help="GPUs Ray reserves for each worker, for hf agents (default 0)",
     )
     b.set_defaults(func=_bench)
 

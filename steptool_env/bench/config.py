@@ -132,6 +132,8 @@ class BenchConfig:
     """Address of a running Ray cluster (``host:port``, ``auto``); none starts a local one."""
     ray_workers: int = 2
     """Ray env workers (one CPU each) with ``executor = "ray"``."""
+    ray_gpus_per_worker: float = 0.0
+    """GPUs Ray reserves for each worker (an ``hf`` agent loads its model in every worker)."""
     progress: bool = field(default=True, compare=False)
     """Show a progress bar."""
 
@@ -180,6 +182,9 @@ class BenchConfig:
         if self.executor not in EXECUTORS:
             raise ConfigError("executor", self.executor, choices=EXECUTORS)
         check_int("ray_workers", self.ray_workers, 1)
+        gpus = self.ray_gpus_per_worker
+        if isinstance(gpus, bool) or not isinstance(gpus, int | float) or gpus < 0:
+            raise ConfigError("ray_gpus_per_worker", gpus, "must be a number >= 0")
         if self.ray_address is not None and (
             not isinstance(self.ray_address, str) or not self.ray_address
         ):

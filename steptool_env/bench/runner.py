@@ -213,7 +213,12 @@ class _RayExecutor:
     def __init__(self, cfg: BenchConfig, env_id: str, env_kwargs: dict[str, Any]) -> None:
         from steptool_env.rollout.ray_workers import RayConfig, WorkerPool
 
-        ray_cfg = RayConfig(cfg.ray_address, cfg.ray_workers, envs_per_worker=cfg.num_envs)
+        ray_cfg = RayConfig(
+            cfg.ray_address,
+            cfg.ray_workers,
+            envs_per_worker=cfg.num_envs,
+            gpus_per_worker=cfg.ray_gpus_per_worker,
+        )
         self.pool = WorkerPool(env_id, env_kwargs, ray_cfg)
 
     @property

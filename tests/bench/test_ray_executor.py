@@ -125,8 +125,34 @@ def test_cli_runs_the_ray_executor(ray_address: str, tmp_path: Path, capsys) -> 
     assert len((tmp_path / "episodes.jsonl").read_text().splitlines()) == 8
 
 
+def test_the_ray_settings_reach_the_workers(monkeypatch, tmp_path: Path) -> None:
+    """What the bench asks of Ray (address, workers, envs and GPUs per worker)."""
+    from steptool_env.rollout import ray_workers
+
+    seen = []
+
+    class Pool:
+        def __init__(self, env_id, env_kwargs, config) -> None:
+            seen.append((env_id, env_kwargs, config))
+            raise ConfigError("stop", 0, "enough")
+
+    monkeypatch.setattr(ray_workers, "WorkerPool", Pool)
+    argv = [
+        "bench", "--agents", "oracle", "--seeds", "0", "--subsets", "I1-Inst", "--limit",
+        "2", "--out", str(tmp_path), "--no-progress", "--executor", "ray", "--ray-address",
+        "10.0.0.5:6379", "--ray-workers", "3", "--num-envs", "5", "--ray-gpus-per-worker",
+        "0.5",
+    ]  # fmt: skip
+    assert main(argv) == 2
+    ((env_id, kwargs, config),) = seen
+    assert env_id == "StepTool/ToolBench-v0" and kwargs["split"] == "I1-Inst"
+    assert (config.address, config.workers, config.envs_per_worker) == ("10.0.0.5:6379", 3, 5)
+    assert config.gpus_per_worker == 0.5
+
+
 @pytest.mark.parametrize(
-    ("field", "value"), [("executor", "slurm"), ("ray_workers", 0), ("ray_address", "")]
+    ("field", "value"),
+    [("executor", "slurm"), ("ray_workers", 0), ("ray_address", ""), ("ray_gpus_per_worker", -1)],
 )
 def test_executor_settings_are_validated(tmp_path: Path, field: str, value) -> None:
     with pytest.raises(ConfigError, match=field):
