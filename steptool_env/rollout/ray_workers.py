@@ -610,10 +610,14 @@ class RayEnvs(EnvBatch):
     def usable(self, i: int) -> bool:
         return i // self.per not in self.pool.dead
 
-    def _call(self, method: str, by_worker: dict[int, list[tuple[int, Any]]], n: int) -> list:
-        """One request per worker; a lost or hung worker fails each of its items. A reset
+    def _call(self, method: str, items: Sequence[tuple[int, tuple[Any, ...]]]) -> list:
+        """``method`` for each ``(env, arguments)``, one request per worker, outcomes in
+        the order of ``items``. A lost or hung worker fails each of its items; a reset
         (nothing started yet, so nothing to lose) waits for Ray to restart the worker and
         runs again."""
+        by_worker: dict[int, list[tuple[int, Any]]] = {}
+        for k, (i, args) in enumerate(items):
+            by_worker.setdefault(i // self.per, []).append((k, (i % self.per, *args)))
         pool, ray = self.pool, self.pool.ray
         lost_errors = pool._lost_errors()
         timeout = pool.config.request_timeout_s
@@ -621,7 +625,7 @@ class RayEnvs(EnvBatch):
             w: getattr(pool.actors[w], method).remote([item for _, item in items])
             for w, items in by_worker.items()
         }
-        out: list[Any] = [None] * n
+        out: list[Any] = [None] * len(items)
         for w, ref in refs.items():
             items = [item for _, item in by_worker[w]]
             for attempt in range(2):
@@ -644,10 +648,7 @@ class RayEnvs(EnvBatch):
         return out
 
     def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
-        by_worker: dict[int, list[tuple[int, Any]]] = {}
-        for k, (i, spec) in enumerate(items):
-            by_worker.setdefault(i // self.per, []).append((k, (i % self.per, spec)))
-        outs = self._call("reset", by_worker, len(items))
+        outs = self._call("reset", [(i, (spec,)) for i, spec in items])
         result: list[ResetOut | Failure] = []
         for (i, _), out in zip(items, outs):
             if isinstance(out, Failure):
@@ -659,11 +660,7 @@ class RayEnvs(EnvBatch):
         return result
 
     def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
-        by_worker: dict[int, list[tuple[int, Any]]] = {}
-        for k, (i, action) in enumerate(items):
-            item = (i % self.per, action, self.mirrors[i].incarnation)
-            by_worker.setdefault(i // self.per, []).append((k, item))
-        outs = self._call("step", by_worker, len(items))
+        outs = self._call("step", [(i, (a, self.mirrors[i].incarnation)) for i, a in items])
         result: list[StepOut | Failure] = []
         for (i, _), out in zip(items, outs):
             if isinstance(out, Failure):
