@@ -368,6 +368,8 @@ class WorkerPool:
         self._closed = False
         self._started: list[Any] = []
         self._suite: Any = None
+        self._killed: dict[int, str] = {}
+        """Incarnation of each worker last ended for hanging."""
         self.actors: list[Any] = []
         env_vars = {k: v for k, v in os.environ.items() if k.startswith("STEPTOOL_")}
         env_vars.update(cfg.env_vars)
@@ -446,7 +448,12 @@ class WorkerPool:
         while True:
             try:
                 left = max(1.0, end - time.monotonic())
-                _, _, error = ray.get(_control(self.actors[w].hello).remote(), timeout=left)
+                _, inc, error = ray.get(_control(self.actors[w].hello).remote(), timeout=left)
+                if inc == self._killed.get(w):  # the process being ended: not back yet
+                    if time.monotonic() > end:
+                        break
+                    time.sleep(0.1)
+                    continue
                 if error is None:
                     return True
                 break  # restarted, but its envs cannot be built any more
@@ -460,7 +467,11 @@ class WorkerPool:
         return False
 
     def _hung(self, w: int) -> None:
-        """Worker ``w`` did not answer in time: end its process (Ray restarts it)."""
+        """Worker ``w`` did not answer in time: end its process (Ray restarts it). The kill
+        lands later, so :meth:`_alive` waits for another incarnation than this one."""
+        with contextlib.suppress(Exception):
+            hello = _control(self.actors[w].hello).remote()
+            self._killed[w] = self.ray.get(hello, timeout=5)[1]
         with contextlib.suppress(Exception):
             self.ray.kill(self.actors[w], no_restart=False)
 
