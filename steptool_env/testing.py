@@ -4,13 +4,18 @@
 - :class:`FlakyBackend` wraps a backend and raises :class:`SandboxError` on chosen calls,
   to test how infrastructure failures are recorded;
 - :func:`transcript` records everything an episode emits, to compare backends (parity);
+- :func:`hostile_actions` writes seeded streams of the nastiest text a model can produce
+  (huge numbers, deep nesting, megabyte strings, lone surrogates, NUL bytes...), to check
+  that an env, a wrapper or an agent turns all of it into observations;
 - :func:`local_ray_head` starts a one-machine Ray cluster on loopback (Ray executor tests).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -94,6 +99,101 @@ def transcript(
         out.append((obs, float(reward), terminated, truncated, info))
         done, step = terminated or truncated, step + 1
     return out
+
+
+_DIGITS = "1234567890" * 600
+"""6,000 digits: its prefixes are integer literals of any size up to that."""
+_MEGABYTE = "\u2603" * 1_048_576
+"""A million snowmen: one million characters, 3 MB of UTF-8."""
+
+
+def _nasty_value(rng: random.Random) -> str:
+    """The JSON text of one hostile argument value (some are not valid JSON on purpose)."""
+    kind = rng.randrange(12)
+    if kind == 0:  # integers around Python's 4,300-digit conversion limit, and beyond
+        return rng.choice(("", "-")) + _DIGITS[: rng.choice((16, 17, 309, 401, 4300, 4301, 6000))]
+    if kind == 1:  # overflowing, non-finite and denormal numbers (Python's JSON reads them)
+        return rng.choice(
+            ("1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1e-400", "1E+99999", "-0.0")
+        )
+    if kind == 2:  # arrays nested around the bound, then far past the recursion limit
+        d = rng.choice((31, 32, 33, 100, 999, 1_001, 5_000))
+        return "[" * d + "1" + "]" * d
+    if kind == 3:
+        d = rng.choice((31, 32, 33, 500, 1_001, 5_000))
+        return '{"a": ' * d + "null" + "}" * d
+    if kind == 4:  # lone surrogates, NUL and terminal escapes, as JSON escapes
+        return (
+            '"' + rng.choice((r"\ud800", r"\udc00x", r"\u0000", r"a\u0000b", r"\u001b[31m")) + '"'
+        )
+    if kind == 5:  # the same characters raw (a lone surrogate cannot be encoded as UTF-8)
+        return '"' + rng.choice(("\ud800", "\udfff\ud800", "\x00", "\x1b[2J")) + '"'
+    if kind == 6:  # invalid escapes
+        return '"' + rng.choice((r"\x00", r"\q", r"\u12", "\\")) + '"'
+    if kind == 7:  # long strings (the action may then exceed the env's limit)
+        n = rng.choice((100, 4_000, 8_000, 20_000))
+        return '"' + rng.choice(("x", "\u00e9", r"\u00e9")) * n + '"'
+    if kind == 8:
+        return rng.choice(("true", "false", "null", "[]", "{}", '""', "0", "-1", "1.5"))
+    if kind == 9:  # wide arrays and objects
+        if rng.random() < 0.5:
+            return "[" + ", ".join(["1"] * rng.choice((10, 1_000, 3_000))) + "]"
+        return "{" + ", ".join(f'"k{i}": {i}' for i in range(rng.choice((10, 500)))) + "}"
+    if kind == 10:  # not JSON at all
+        return rng.choice(("\x00", "{'a': 1}", "[1,", "undefined", "0x10", "1_000"))
+    return repr(rng.uniform(-1e20, 1e20))
+
+
+def _render_call(parser: str, name: str, args: str, rng: random.Random) -> str:
+    """One call as ``parser`` expects it, with ``args`` (JSON text, valid or not) pasted in."""
+    if parser == "react":
+        thought = rng.choice(("", "hm", "\x00"))
+        return f"Thought: {thought}\nAction: {name}\nAction Input: {args}"
+    call = f'{{"name": {json.dumps(name)}, "arguments": {args}}}'
+    return call if parser == "json" else f"<tool_call>\n{call}\n</tool_call>"
+
+
+def hostile_actions(
+    functions: Mapping[str, Sequence[str]], parser: str, n: int, seed: int = 0
+) -> Iterator[str]:
+    """``n`` seeded hostile actions in the ``parser`` format (``react``, ``json`` or
+    ``hermes``) that call ``functions`` (function name -> its parameter names) or ``Finish``.
+
+    Everything a model could write to break a parser, a validator, an API, the reward code
+    or a transcript: integers past 4,300 digits, ``1e400``, ``NaN``, arrays and objects
+    nested 30 to 5,000 deep, 1-5 MB strings, lone surrogates, NUL bytes, many ``Action:``
+    lines, several calls, names that are not names, invalid escapes and garbage, mixed with
+    well-formed calls carrying hostile values. An env passes when every one of them gives an
+    observation in its space, a finite reward and no exception.
+    """
+    rng = random.Random(seed)
+    names = sorted(functions)
+    finish = ("return_type", "final_answer")
+    for _ in range(n):
+        kind = rng.randrange(10)
+        name = rng.choice(names) if names and rng.random() < 0.8 else "Finish"
+        params = list(functions.get(name, finish))
+        if kind <= 4:  # a well-formed call with hostile values
+            values = {p: _nasty_value(rng) for p in rng.sample(params, min(len(params), 2))}
+            if name == "Finish" and rng.random() < 0.5:
+                values["return_type"] = '"give_answer"'
+            args = "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in values.items()) + "}"
+            yield _render_call(parser, name, args, rng)
+        elif kind == 5:  # megabytes of text, alone or in a call
+            size = rng.randint(1, 5) * 1_000_000
+            blob = _MEGABYTE[: size // 3] if rng.random() < 0.5 else "x" * size
+            yield rng.choice((blob, _render_call(parser, name, json.dumps({"q": blob}), rng)))
+        elif kind == 6:  # several calls, many Action lines
+            k = rng.choice((2, 3, 50, 2_000))
+            yield "\n".join(_render_call(parser, name, "{}", rng) for _ in range(k))
+        elif kind == 7:  # names that are not names
+            bad = rng.choice(("", " ", "a b", "x" * 10_000, "\ud800", "\u00e9" * 200, "\x00"))
+            yield _render_call(parser, bad, "{}", rng)
+        elif kind == 8:  # garbage: brackets, quotes, control characters, lone surrogates
+            alphabet = '{}[]":,\\\x00\n\ud800\udfffAction Input<tool_call>'
+            yield "".join(rng.choice(alphabet) for _ in range(rng.choice((1, 100, 8_000))))
+        else:  # arguments that are not an object
+            yield _render_call(parser, name, _nasty_value(rng), rng)
 
 
 LOOPBACK_RAY = {

@@ -240,13 +240,19 @@ class OpenAIAgent:
                 if self._client is None:
                     limits = httpx.Limits(max_connections=self.cfg.max_concurrency)
                     self._client = httpx.Client(timeout=self.cfg.timeout_s, limits=limits)
-        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        # Encoded here, ASCII-only: the conversation holds the model's own text, which may
+        # hold lone surrogates (from "\ud800" escapes in its calls) that UTF-8 cannot encode;
+        # as JSON escapes they travel and the server reads back what the model wrote.
+        data = json.dumps(payload, ensure_ascii=True).encode("ascii")
         attempts = self.cfg.max_retries + 1
         problem = ""
         for attempt in range(attempts):
             wait = min(self.cfg.backoff_s * 2**attempt, self.cfg.max_backoff_s)
             try:
-                resp = self._client.post(self._url, json=payload, headers=headers)
+                resp = self._client.post(self._url, content=data, headers=headers)
             except httpx.TimeoutException:
                 problem = f"timeout after {self.cfg.timeout_s:g} s"
             except httpx.TransportError as exc:
@@ -255,10 +261,9 @@ class OpenAIAgent:
                 if resp.status_code == 200:
                     try:
                         return resp.json()
-                    except ValueError:
-                        raise ProviderError(
-                            f"malformed response from {self._url}: not JSON"
-                        ) from None
+                    except (ValueError, RecursionError) as exc:
+                        why = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+                        raise ProviderError(f"malformed response from {self._url}: {why}") from None
                 problem = f"HTTP {resp.status_code}: {resp.text[:200]!r}"
                 if resp.status_code not in RETRY_STATUSES:
                     raise ProviderError(f"{problem} from {self._url} (not retried)")
@@ -287,23 +292,22 @@ def _retry_after(value: str | None) -> float | None:
 def _call_text(parser: str, call: Any, thought: str) -> str:
     """A structured tool call rendered in the env's action format (data, never code).
 
-    Arguments that are not a JSON object are passed on as they are, so the env answers
-    with its bad-input observation.
+    Arguments that are not a JSON object, or that cannot be decoded or encoded again (too
+    deep, a number with too many digits), are passed on as the text the model sent, so the
+    env answers with its bad-input observation.
     """
     fn = call.get("function") if isinstance(call, dict) else None
     if not isinstance(fn, dict):
         return thought
     name = fn.get("name") if isinstance(fn.get("name"), str) else ""
     raw = fn.get("arguments", "{}")
-    args = raw
-    if isinstance(raw, str):
-        try:
-            args = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            args = raw
-    if isinstance(args, dict):
-        return format_action(parser, name, args, thought=thought.strip())
-    text = raw if isinstance(raw, str) else json.dumps(raw)
+    try:
+        args = (json.loads(raw) if raw.strip() else {}) if isinstance(raw, str) else raw
+        if isinstance(args, dict):
+            return format_action(parser, name, args, thought=thought.strip())
+        text = raw if isinstance(raw, str) else json.dumps(raw)
+    except (ValueError, RecursionError):  # undecodable text, or an unencodable object
+        text = raw if isinstance(raw, str) else "<arguments that cannot be encoded as JSON>"
     if parser == "react":
         return f"Thought: {thought.strip()}\nAction: {name}\nAction Input: {text}"
     return json.dumps({"name": name, "arguments": text})

@@ -175,6 +175,7 @@ def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
         tokens_in=traj.tokens_in,
         tokens_out=traj.tokens_out,
         infra_error=traj.infra_error,
+        infra_traceback=traj.infra_traceback,
         trajectory_digest=traj.digest(),
         started_at=_iso(started),
         ended_at=_iso(started + traj.wall_s),

@@ -23,7 +23,11 @@ JSON string; prose before the object is kept as the thought.
 
 Exactly one call per action: several calls are a failure (``multiple_calls``). Parsers never
 raise on any string; they return :class:`ParseFailure` with a ``kind`` from
-:data:`FAILURE_KINDS`. Model output is data: it is only ever decoded as JSON.
+:data:`FAILURE_KINDS`. Model output is data: it is only ever decoded as JSON, and whatever
+goes wrong while decoding it (invalid JSON, nesting beyond the interpreter's recursion limit,
+an integer beyond Python's 4,300-digit conversion limit) is a ``bad_json`` failure. Actions
+longer than the env's ``max_action_chars`` never reach a parser (``too_long``, see
+:class:`~steptool_env.envs.tool_use_env.ToolUseEnv`).
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ FAILURE_KINDS = (
     "bad_json",
     "arguments_not_object",
     "bad_function_name",
+    "too_long",
 )
 
 _DECODER = json.JSONDecoder()
@@ -73,6 +78,23 @@ _MAX_NAME = 128
 
 def _fail(kind: str, message: str) -> ParseFailure:
     return ParseFailure(kind, message)
+
+
+def _raw_decode(text: str, start: int = 0) -> tuple[Any, int] | ParseFailure:
+    """One JSON value of ``text`` from ``start`` with its end, or why it is not valid JSON.
+
+    Every failure of the decoder on model text is caught here, in one place: syntax errors
+    (``JSONDecodeError``), integers past Python's digit limit (``ValueError``) and nesting past
+    the recursion limit (``RecursionError``).
+    """
+    try:
+        return _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        return _fail("bad_json", f"not valid JSON ({exc.msg})")
+    except RecursionError:
+        return _fail("bad_json", "not valid JSON (nested too deeply)")
+    except ValueError:  # int() refuses more digits than sys.get_int_max_str_digits()
+        return _fail("bad_json", "not valid JSON (a number has too many digits)")
 
 
 def _strip_fence(text: str) -> str:
@@ -94,11 +116,10 @@ def _decode_object(text: str, what: str) -> dict[str, Any] | ParseFailure:
     start = s.find("{")
     if start < 0:
         return _fail("bad_json", f"{what} is not a JSON object")
-    try:
-        obj, end = _DECODER.raw_decode(s, start)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        return _fail("bad_json", f"{what} is not valid JSON ({msg})")
+    decoded = _raw_decode(s, start)
+    if isinstance(decoded, ParseFailure):
+        return _fail("bad_json", f"{what} is {decoded.message}")
+    obj, end = decoded
     rest = s[end:]
     if "{" in rest:
         return _fail("multiple_calls", "only one call per turn is allowed")
@@ -217,14 +238,14 @@ def parse_json(text: str) -> ParseResult:
             break
         start = min(starts)
         tried += 1
-        try:
-            obj, end = _DECODER.raw_decode(s, start)
-        except (json.JSONDecodeError, RecursionError):
+        decoded = _raw_decode(s, start)
+        if isinstance(decoded, ParseFailure):
             first_failure = first_failure or _fail(
-                "bad_json", "the function call is not valid JSON"
+                "bad_json", f"the function call is {decoded.message}"
             )
             pos = start + 1
             continue
+        obj, end = decoded
         if _is_call(obj):
             found = (obj, start, end)
             break
@@ -276,11 +297,10 @@ def parse_hermes(text: str) -> ParseResult:
         return _fail("no_action", "the <tool_call> block is empty")
     if not inner.startswith("{"):
         return _fail("bad_json", "the <tool_call> body is not a JSON object")
-    try:
-        obj, end = _DECODER.raw_decode(inner)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        return _fail("bad_json", f"the <tool_call> body is not valid JSON ({msg})")
+    decoded = _raw_decode(inner)
+    if isinstance(decoded, ParseFailure):
+        return _fail("bad_json", f"the <tool_call> body is {decoded.message}")
+    obj, end = decoded
     rest = inner[end:].lstrip()
     if fenced and rest.startswith("```"):
         rest = rest[3:].lstrip()

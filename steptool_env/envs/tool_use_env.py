@@ -11,8 +11,9 @@ ASCII (``string.printable``); everything the env emits is escaped to printable A
 always lies in the space. With ``observation_mode="last"`` (default) the observation is the
 newest text only — the prompt (system + user) after ``reset``, the tool response after a
 step — and agents keep the history themselves or read ``env.unwrapped.messages``; with
-``"full"`` it is the whole transcript so far. Actions may be any ``str``; text longer than
-``max_action_chars`` is cut in the transcript.
+``"full"`` it is the whole transcript so far. Actions may be any ``str``; one longer than
+``max_action_chars`` (outside the action space) is refused unparsed, as a bad input (status
+2, error ``too_long``), and shown cut to that length in the transcript.
 
 **Info keys** (every step has all of them):
 
@@ -49,7 +50,7 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from steptool_env.envs.parsing import ParseFailure, get_parser
+from steptool_env.envs.parsing import ParseFailure, ParseResult, get_parser
 from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
 from steptool_env.errors import ConfigError, RenderModeError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
@@ -79,7 +80,8 @@ class ToolUseEnv(gym.Env[str, str]):
         parser: action format: ``react`` (default), ``json`` or ``hermes``.
         max_steps: steps before truncation (12 as in the paper).
         max_observation_chars: tool responses are cut to this many characters.
-        max_action_chars: actions are cut to this many characters in the transcript.
+        max_action_chars: longest action parsed; longer ones are refused as bad input
+            (status 2, ``too_long``) and cut to this length in the transcript.
         observation_mode: ``last`` (newest text) or ``full`` (whole transcript).
         backend: ``inprocess`` (default), ``http`` (a local server process), ``docker`` (a
             sandbox container) or a :class:`~steptool_env.sandbox.Backend` instance.
@@ -238,13 +240,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self._t += 1
         task = self.task
         text = action if isinstance(action, str) else ""
-        parsed = (
-            self._parse(action)
-            if isinstance(action, str)
-            else ParseFailure(
-                "not_text", f"the action must be a string, got {type(action).__name__}"
-            )
-        )
+        parsed = self._parse_action(action)
         function, error, api_ok, fault_kind, source = "", "", False, "", ""
         new_nodes: tuple[int, ...] = ()
         final, is_solved = False, 0.0
@@ -334,6 +330,21 @@ class ToolUseEnv(gym.Env[str, str]):
     def function_of(self, tool: str, api: str) -> str:
         """The function name under which API ``(tool, api)`` is offered (current task)."""
         return self.suite.catalogue.api(tool, api).function_name
+
+    def _parse_action(self, action: object) -> ParseResult:
+        """The parsed call, or why there is none. An action longer than ``max_action_chars``
+        (outside the action space) is refused before any parsing, in constant time."""
+        if not isinstance(action, str):
+            return ParseFailure(
+                "not_text", f"the action must be a string, got {type(action).__name__}"
+            )
+        if len(action) > self.max_action_chars:
+            return ParseFailure(
+                "too_long",
+                f"the action has {len(action):,} characters; at most "
+                f"{self.max_action_chars:,} are allowed",
+            )
+        return self._parse(action)
 
     def _choose_task(self, options: Mapping[str, Any] | None) -> Task:
         if options:

@@ -7,19 +7,23 @@ flight; the loop asks the agent again only when every step of the turn is back, 
 the back-pressure). What an agent may read of env ``i`` between turns comes from
 ``env(i)``: the env itself when local, a read-only mirror when remote.
 
-An infrastructure failure of one env (a :class:`~steptool_env.errors.StepToolError` other
-than a :class:`~steptool_env.errors.ConfigError`, or a lost worker) is returned as a
-:class:`Failure` in that env's place; configuration errors are raised.
+A failure of one env -- an infrastructure failure (a
+:class:`~steptool_env.errors.StepToolError` other than a
+:class:`~steptool_env.errors.ConfigError`, or a lost worker) or any unexpected exception (a
+bug in an env, a wrapper or our own code) -- is returned as a :class:`Failure` in that env's
+place, with its traceback, so one episode's failure never ends a run; configuration errors
+are raised.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from steptool_env.envs.tool_use_env import ToolUseEnv
-from steptool_env.errors import ConfigError, StepToolError
+from steptool_env.errors import ConfigError
 from steptool_env.rollout.records import EpisodeSpec
 
 ResetOut = tuple[str, dict[str, Any]]
@@ -32,6 +36,17 @@ class Failure:
 
     error: str
     """What failed (recorded as the episode's ``infra_error``)."""
+    traceback: str = ""
+    """Where it failed (recorded as the episode's ``infra_traceback``)."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Failure:
+        """The failure an exception stands for; a :class:`ConfigError` is raised again (a
+        user's setting is wrong for every episode, so the run must stop and say so)."""
+        if isinstance(exc, ConfigError):
+            raise exc
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return cls(repr(exc), tb)
 
 
 class EnvBatch:
@@ -90,10 +105,8 @@ class LocalEnvs(EnvBatch):
         for i, spec in items:
             try:
                 out.append(self.envs[i].reset(seed=spec.seed, options={"task_id": spec.task_id}))
-            except StepToolError as exc:
-                if isinstance(exc, ConfigError):
-                    raise
-                out.append(Failure(repr(exc)))
+            except Exception as exc:
+                out.append(Failure.of(exc))
         return out
 
     def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
@@ -101,10 +114,8 @@ class LocalEnvs(EnvBatch):
         for i, action in items:
             try:
                 out.append(self.envs[i].step(action))
-            except StepToolError as exc:
-                if isinstance(exc, ConfigError):
-                    raise
-                out.append(Failure(repr(exc)))
+            except Exception as exc:
+                out.append(Failure.of(exc))
         return out
 
     def task_meta(self, i: int, task_id: str) -> tuple[str, str]:

@@ -7,11 +7,14 @@ or Ray workers) and yields every episode as soon as it ends. Results do not depe
 the batch size: each episode's env seed and task come from its :class:`EpisodeSpec`, and
 agents derive their randomness from the episode seed.
 
-Infrastructure failures (a backend or the agent's provider raising a
-:class:`~steptool_env.errors.StepToolError` other than a config error, or an agent
-:class:`~steptool_env.agents.base.Reply` carrying ``infra_error``) end the affected
-episode with ``infra_error`` set, and the loop goes on. Token counts of replies are summed
-per episode.
+One episode's failure never ends the run. Infrastructure failures (a backend or the
+agent's provider raising a :class:`~steptool_env.errors.StepToolError` other than a config
+error, or an agent :class:`~steptool_env.agents.base.Reply` carrying ``infra_error``) and any
+unexpected exception while running an episode (a bug in an env, a wrapper, an agent or here)
+end the affected episode with ``infra_error`` set (``infra_traceback`` holds where it
+happened), and the loop goes on; an exception from ``agent.act`` ends every episode of that
+turn. Only a :class:`~steptool_env.errors.ConfigError` (a wrong setting, wrong for every
+episode) stops the loop. Token counts of replies are summed per episode.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from steptool_env.agents.base import Agent, Reply, TurnView
-from steptool_env.errors import ConfigError, StepToolError, WorkerError
+from steptool_env.errors import ConfigError, WorkerError
 from steptool_env.rollout.batch import EnvBatch, Failure, as_batch
 from steptool_env.rollout.records import EpisodeSpec, StepRecord, Trajectory
 
@@ -65,7 +68,9 @@ def run_episodes(
             for (i, spec), out in zip(items, batch.reset(items)):
                 if isinstance(out, Failure):
                     split, group = batch.task_meta(i, spec.task_id)
-                    yield Trajectory(spec, split, group, infra_error=out.error)
+                    yield Trajectory(
+                        spec, split, group, infra_error=out.error, infra_traceback=out.traceback
+                    )
                     continue
                 task = batch.env(i).task
                 assert task is not None
@@ -88,11 +93,10 @@ def run_episodes(
             views.append(TurnView(i, env, s.obs, s.traj.n_steps, s.traj.spec.seed, s.info))
         try:
             actions = agent.act(views)
-        except StepToolError as exc:
-            if isinstance(exc, ConfigError):
-                raise
+        except Exception as exc:
+            failure = Failure.of(exc)
             for i in active:
-                yield _finish(slots, i, infra=repr(exc))
+                yield _finish(slots, i, failure)
             continue
         if len(actions) != len(views):
             raise ConfigError(
@@ -108,55 +112,73 @@ def run_episodes(
                 s.traj.tokens_in += reply.tokens_in
                 s.traj.tokens_out += reply.tokens_out
                 if reply.infra_error:
-                    yield _finish(slots, i, infra=reply.infra_error)
+                    yield _finish(slots, i, Failure(reply.infra_error))
                     continue
                 todo.append((i, reply.text, reply.sample))
             else:
                 todo.append((i, reply, None))
         outs = batch.step([(i, action) for i, action, _ in todo]) if todo else []
         for (i, action, sample), out in zip(todo, outs):
-            if isinstance(out, Failure):
-                yield _finish(slots, i, infra=out.error)
-                continue
-            s = slots[i]
-            assert s is not None
-            obs, reward, terminated, truncated, info = out
-            rec = StepRecord(
-                action,
-                obs,
-                float(reward),
-                info["status"],
-                info["error"],
-                info["function"],
-                info["succ_calling"],
-                info["contribution"],
-                sample,
-            )
-            s.traj.steps.append(rec)
-            if info["status"] == 0:
-                s.called.add(info["function"])
-            if on_step is not None:
-                on_step(i, rec)
-            s.obs, s.info = obs, info
-            if terminated or truncated:
-                env = batch.env(i)
-                task = env.task
-                assert task is not None
-                rel = {env.function_of(*k) for k in task.relevant_apis}
-                s.traj.relevant_called = len(rel & s.called)
-                s.traj.terminated, s.traj.truncated = bool(terminated), bool(truncated)
-                s.traj.is_solved = float(info["is_solved"])
-                s.traj.gave_up = info["status"] == 4
-                yield _finish(slots, i)
+            if not isinstance(out, Failure):
+                try:
+                    if _advance(batch, i, slots[i], action, sample, out, on_step):
+                        yield _finish(slots, i)
+                    continue
+                except Exception as exc:  # e.g. a wrapper whose info lacks our keys
+                    out = Failure.of(exc)
+            yield _finish(slots, i, out)
 
 
-def _finish(slots: list[_Slot | None], i: int, infra: str = "") -> Trajectory:
+def _advance(
+    batch: EnvBatch,
+    i: int,
+    s: _Slot | None,
+    action: str,
+    sample: Any,
+    out: tuple[str, float, bool, bool, dict[str, Any]],
+    on_step: Callable[[int, StepRecord], None] | None,
+) -> bool:
+    """Record one step of env ``i``'s episode; True when the episode ended with it."""
+    assert s is not None
+    obs, reward, terminated, truncated, info = out
+    rec = StepRecord(
+        action,
+        obs,
+        float(reward),
+        info["status"],
+        info["error"],
+        info["function"],
+        info["succ_calling"],
+        info["contribution"],
+        sample,
+    )
+    s.traj.steps.append(rec)
+    if info["status"] == 0:
+        s.called.add(info["function"])
+    if on_step is not None:
+        on_step(i, rec)
+    s.obs, s.info = obs, info
+    if not (terminated or truncated):
+        return False
+    env = batch.env(i)
+    task = env.task
+    assert task is not None
+    rel = {env.function_of(*k) for k in task.relevant_apis}
+    s.traj.relevant_called = len(rel & s.called)
+    s.traj.terminated, s.traj.truncated = bool(terminated), bool(truncated)
+    s.traj.is_solved = float(info["is_solved"])
+    s.traj.gave_up = info["status"] == 4
+    return True
+
+
+def _finish(slots: list[_Slot | None], i: int, failure: Failure | None = None) -> Trajectory:
     s = slots[i]
     assert s is not None
     slots[i] = None
     s.traj.wall_s = time.perf_counter() - s.start
-    if infra:
-        s.traj.infra_error = infra
+    if failure is not None:
+        s.traj.infra_error = failure.error
+        s.traj.infra_traceback = failure.traceback
     return s.traj
 
 

@@ -46,7 +46,10 @@ class Trajectory:
     relevant_called: int = 0
     wall_s: float = 0.0
     infra_error: str = ""
-    """Set when the episode was cut short by an infrastructure failure (never a score)."""
+    """Set when the episode was cut short by an infrastructure failure or an unexpected
+    exception (never a score)."""
+    infra_traceback: str = ""
+    """The traceback of that exception, where there was one."""
     prompt: str = ""
     tokens_in: int = 0
     """Prompt tokens the agent's model read over the episode (0 for non-LM agents)."""

@@ -7,7 +7,13 @@ Rules (documented in the README, section "Arguments"):
   values when the catalogue lists them); ``NUMBER`` wants an int or float, ``INTEGER`` an
   int (a float with no fractional part is accepted); ``BOOLEAN`` wants true/false;
   ``ARRAY`` a list, ``OBJECT`` an object; booleans are never numbers;
-- missing optional parameters take their catalogue default when it has one.
+- missing optional parameters take their catalogue default when it has one;
+- every value is bounded, whatever its parameter's type (a model can write anything):
+  numbers must be finite and within ±10^15 (:data:`MAX_ABS_NUMBER`, exact as a double),
+  arrays and objects nest at most :data:`MAX_DEPTH` levels, and a call's arguments hold at
+  most :data:`MAX_ARGUMENT_SIZE` characters of text (strings and keys, one per other value),
+  so no value can overflow an API, exhaust the recursion limit of the code that reads it or
+  exceed what the http and docker backends accept: every backend sees the same calls.
 
 With ``wire=True`` (real ToolBench APIs, whose query parameters travel as text) the rules
 are those of the wire: a parameter's documented default is always accepted as given;
@@ -30,6 +36,14 @@ from steptool_env.errors import StepToolError
 from steptool_env.tools.spec import ApiSpec, ParamSpec, ParamType
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+MAX_ABS_NUMBER = 10**15
+"""Largest magnitude of a number argument (integers up to it are exact as doubles)."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays/objects in one argument value (the value itself is level 1)."""
+MAX_ARGUMENT_SIZE = 1_000_000
+"""Most characters of text in one call's arguments (string values and object keys, plus one
+for every other value); far below the sandbox server's request limit even JSON-escaped."""
 
 
 class InvalidArguments(StepToolError):
@@ -102,6 +116,52 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _bounded_size(name: str, value: Any) -> int:
+    """The size of ``value`` (any JSON value) in characters; :class:`InvalidArguments` unless
+    it is within the documented bounds: finite numbers up to :data:`MAX_ABS_NUMBER`, nesting
+    up to :data:`MAX_DEPTH`, at most :data:`MAX_ARGUMENT_SIZE` characters. Iterative, so the
+    walk itself cannot hit the recursion limit."""
+    size = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            size += len(v)
+        elif isinstance(v, bool) or v is None:
+            size += 1
+        elif isinstance(v, (int, float)):
+            size += 1
+            if isinstance(v, float) and not math.isfinite(v):
+                raise InvalidArguments(f"parameter {name!r} holds a number that is not finite")
+            if abs(v) > MAX_ABS_NUMBER:
+                raise InvalidArguments(
+                    f"parameter {name!r} holds a number of magnitude over 1e15 (the limit)"
+                )
+        elif isinstance(v, (list, dict)):
+            if depth > MAX_DEPTH:
+                raise InvalidArguments(
+                    f"parameter {name!r} nests arrays/objects more than {MAX_DEPTH} levels deep"
+                )
+            size += 1
+            if isinstance(v, dict):
+                for k, item in v.items():
+                    size += len(k) if isinstance(k, str) else 1
+                    stack.append((item, depth + 1))
+            else:
+                stack.extend((item, depth + 1) for item in v)
+        else:  # not a JSON value (a direct Python caller passed an object)
+            raise InvalidArguments(
+                f"parameter {name!r} holds a {type(v).__name__}, which is not a JSON value"
+            )
+        if size > MAX_ARGUMENT_SIZE:
+            raise _too_large()
+    return size
+
+
+def _too_large() -> InvalidArguments:
+    return InvalidArguments(f"the arguments hold more than {MAX_ARGUMENT_SIZE:,} characters")
+
+
 def validate_arguments(
     api: ApiSpec, arguments: Mapping[str, Any], *, wire: bool = False
 ) -> dict[str, Any]:
@@ -113,6 +173,12 @@ def validate_arguments(
             valid = ", ".join(params) or "none"
             raise InvalidArguments(f"unknown parameter {name!r} (valid parameters: {valid})")
     check = _check_wire if wire else _check
+    total = 0
+    for name, value in arguments.items():
+        # strings (the common case) skip the walk
+        total += len(value) if isinstance(value, str) else _bounded_size(name, value)
+        if total > MAX_ARGUMENT_SIZE:
+            raise _too_large()
     out: dict[str, Any] = {}
     for p in api.required:
         if p.name not in arguments:

@@ -43,7 +43,10 @@ def normalize_value(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond the float range equals no float
+            return value
     if isinstance(value, str):
         if value.isalnum() and value.isascii():
             return value.lower()

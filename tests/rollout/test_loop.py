@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gymnasium as gym
 import pytest
 
 from steptool_env.agents import make_agent
@@ -49,3 +50,57 @@ def test_scripted_agent_and_truncation(suite: Suite) -> None:
     t = trajs[0]
     assert (t.n_steps, t.truncated, t.terminated, t.is_solved) == (4, True, False, 0.0)
     assert t.statuses() == {"2": 4}
+
+
+class _Buggy(gym.Wrapper):
+    """A wrapper with a bug: ``step`` raises a plain exception on the chosen calls."""
+
+    def __init__(self, env: gym.Env, fail: set[int]) -> None:
+        super().__init__(env)
+        self.fail, self.calls = fail, 0
+
+    def step(self, action):
+        self.calls += 1
+        if self.calls in self.fail:
+            raise KeyError("a bug, not a StepToolError")
+        return self.env.step(action)
+
+
+def test_unexpected_exception_ends_only_its_episode(suite: Suite) -> None:
+    env = _Buggy(ToolUseEnv(split="I1-Inst"), fail={2})
+    specs = [EpisodeSpec(t.task_id, 0) for t in suite.split("I1-Inst")[:3]]
+    trajs = collect([env], make_agent("oracle"), specs)
+    assert [t.infra_error for t in trajs] == ["KeyError('a bug, not a StepToolError')", "", ""]
+    assert "Traceback" in trajs[0].infra_traceback and "in step" in trajs[0].infra_traceback
+    assert trajs[1].is_solved == trajs[2].is_solved == 1.0
+
+
+def test_agent_exception_ends_the_turns_episodes_and_the_run_goes_on(suite: Suite) -> None:
+    oracle = make_agent("oracle")
+    calls = []
+
+    class Crashing:
+        name = "crashing"
+
+        def act(self, views):
+            calls.append(len(views))
+            if len(calls) == 1:
+                raise ZeroDivisionError("agent bug")
+            return oracle.act(views)
+
+    specs = [EpisodeSpec(t.task_id, 0) for t in suite.split("I1-Inst")[:4]]
+    trajs = collect([ToolUseEnv(split="I1-Inst") for _ in range(2)], Crashing(), specs)
+    assert [bool(t.infra_error) for t in trajs] == [True, True, False, False]
+    assert "ZeroDivisionError" in trajs[0].infra_traceback
+    assert all(t.is_solved == 1.0 for t in trajs[2:])
+
+
+def test_config_errors_still_stop_the_run(suite: Suite) -> None:
+    class Misconfigured(ScriptedAgent):
+        def act(self, views):
+            raise ConfigError("agent.model", "x", "no such model")
+
+    with pytest.raises(ConfigError, match="no such model"):
+        collect(
+            [ToolUseEnv()], Misconfigured(["x"]), [EpisodeSpec(suite.split("train")[0].task_id, 0)]
+        )

@@ -4,7 +4,13 @@ import pytest
 
 from steptool_env.tools.naming import function_name, standardize
 from steptool_env.tools.spec import ParamType, api_from_dict
-from steptool_env.tools.validation import InvalidArguments, validate_arguments
+from steptool_env.tools.validation import (
+    MAX_ABS_NUMBER,
+    MAX_ARGUMENT_SIZE,
+    MAX_DEPTH,
+    InvalidArguments,
+    validate_arguments,
+)
 
 API = api_from_dict(
     {
@@ -50,6 +56,63 @@ def test_defaults_and_coercion() -> None:
 def test_violations(args: dict, msg: str) -> None:
     with pytest.raises(InvalidArguments, match=msg):
         validate_arguments(API, args)
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+OBJECT_API = api_from_dict(
+    {
+        "name": "Take Anything",
+        "required_parameters": [{"name": "o", "type": "OBJECT", "default": ""}],
+        "optional_parameters": [
+            {"name": "a", "type": "ARRAY", "default": ""},
+            {"name": "n", "type": "NUMBER", "default": ""},
+            {"name": "s", "type": "STRING", "default": ""},
+        ],
+    },
+    category="C",
+    tool_name="Any",
+    tool_std="",
+    where="test",
+)
+
+
+@pytest.mark.parametrize("wire", [False, True])
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        ({"o": {}, "n": MAX_ABS_NUMBER + 1}, "magnitude over 1e15"),
+        ({"o": {}, "n": -(10**400)}, "magnitude over 1e15"),
+        ({"o": {"deep": [1, {"x": 10**20}]}}, "magnitude over 1e15"),
+        ({"o": {"x": float("inf")}}, "not finite"),
+        ({"o": {}, "a": [float("nan")]}, "not finite"),
+        ({"o": {}, "a": _nested(MAX_DEPTH + 1)}, "more than 32 levels"),
+        ({"o": {"k": _nested(MAX_DEPTH)}}, "more than 32 levels"),
+        ({"o": {}, "a": _nested(100_000)}, "more than 32 levels"),  # no RecursionError
+        ({"o": {}, "s": "x" * (MAX_ARGUMENT_SIZE + 1)}, "more than 1,000,000 characters"),
+        ({"o": {}, "a": ["x" * 600_000, "y" * 600_000]}, "more than 1,000,000 characters"),
+        ({"o": {"x" * 700_000: 1}, "s": "y" * 400_000}, "more than 1,000,000 characters"),
+        ({"o": {"f": object()}}, "not a JSON value"),
+    ],
+)
+def test_values_are_bounded_whatever_the_type(args: dict, msg: str, wire: bool) -> None:
+    with pytest.raises(InvalidArguments, match=msg):
+        validate_arguments(OBJECT_API, args, wire=wire)
+
+
+def test_values_within_the_bounds_pass() -> None:
+    args = {
+        "o": {"k": _nested(MAX_DEPTH - 1), "big": -MAX_ABS_NUMBER, "f": 1e15, "none": None},
+        "a": ["x" * 400_000, True],
+        "n": MAX_ABS_NUMBER,
+        "s": "y" * 500_000,
+    }
+    assert validate_arguments(OBJECT_API, args) == args
 
 
 def test_types_found_in_the_wild() -> None:
