@@ -84,6 +84,10 @@ class StbQuery:
     source: str
     collisions: tuple[Collision, ...] = ()
     repairs: tuple[str, ...] = ()
+    table_names: tuple[tuple[str, str], ...] = ()
+    """``(function_name, name)`` of each API that the suite's API table knows by another
+    name than its ``api_name``: :class:`~steptool_env.stabletoolbench.suite.StbSuite` sets
+    it when the loaded queries define one API in different ways."""
 
     @property
     def task_id(self) -> str:
@@ -91,7 +95,17 @@ class StbQuery:
 
     @property
     def by_function(self) -> dict[str, ApiSpec]:
-        return {a.function_name: a for a in self.apis}
+        """Function name -> the API as the env offers and calls it: its
+        :attr:`~steptool_env.tools.spec.ApiSpec.key` is its key in the suite's API table
+        (the file's names, unless :attr:`table_names` gives another). Its schema is the
+        one of :attr:`apis`; use :attr:`apis` for the file's own names."""
+        names = dict(self.table_names)
+        return {
+            a.function_name: _called_as(a, names[a.function_name])
+            if a.function_name in names
+            else a
+            for a in self.apis
+        }
 
     def function_of(self, tool: str, api: str) -> str:
         for a in self.apis:
@@ -321,6 +335,13 @@ def _unique_names(
 
 def _renamed(spec: ApiSpec, name: str) -> ApiSpec:
     return replace(spec, function_name=name, params=dict(spec.params))
+
+
+def _called_as(spec: ApiSpec, table_name: str) -> ApiSpec:
+    """``spec`` under the API table's name, with the schema the model sees unchanged (an
+    empty description would otherwise be filled from the table's name)."""
+    description = spec.description.strip() or f"{spec.api_name} of {spec.tool_name}"
+    return replace(spec, api_name=table_name, description=description, params=dict(spec.params))
 
 
 def _relevant(raw: Any, where: str, keys: set[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,16 @@ generated suite: splits of tasks (one per test subset: I1-Inst, I1-Cat, ...), th
 backends execute, and a fresh per-episode state. Its :attr:`~StbSuite.name` is a spec string
 (``stabletoolbench:{json}``) from which the sandbox server rebuilds the same suite, so the
 ``http`` backend answers exactly as ``inprocess`` does.
+
+**One API, several definitions.** Queries often list the same ``(tool_name, api_name)`` with
+different definitions (another category, response template or parameters). Each query is
+answered from its own definition, whatever else is loaded and in whichever order: an API
+that every loaded query defines alike keeps the table key ``(tool_name, api_name)``; one
+defined in several ways gets one table entry per definition, keyed ``(tool_name,
+"{api_name}#{digest}")`` where ``digest`` is the first 12 hex digits of
+:func:`definition_digest`. The queries' :attr:`~StbQuery.by_function` carry these names (the
+env calls the backend with them); the model's prompt, the cache path and the mock's values
+use the file's own names.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +75,7 @@ class StbSuite:
         self.mock = bool(mock)
         self.mock_seed = int(mock_seed)
         self.responder = Responder(self.cache, mock=self.mock, seed=self.mock_seed)
-        self.queries: tuple[StbQuery, ...] = tuple(load_query_files(self.files))
+        self.implementations, self.queries = self._api_table(load_query_files(self.files))
         self._by_id = {q.task_id: q for q in self.queries}
         self._tasks = {q.task_id: q.to_task() for q in self.queries}
         subsets = sorted(
@@ -74,7 +85,6 @@ class StbSuite:
         self.splits: dict[str, tuple[Task, ...]] = {
             s: tuple(self._tasks[q.task_id] for q in self.queries if q.subset == s) for s in subsets
         }
-        self.implementations = self._table()
         h = hashlib.sha256()
         for path in sorted(self.files):
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -123,12 +133,29 @@ class StbSuite:
     def new_state(self) -> WorldState:
         return WorldState(None)  # type: ignore[arg-type]  # the responses need no world
 
-    def _table(self) -> dict[tuple[str, str], Any]:
+    def _api_table(
+        self, queries: Sequence[StbQuery]
+    ) -> tuple[dict[tuple[str, str], Any], tuple[StbQuery, ...]]:
+        """The API table (one entry per definition, see the module docstring), and the
+        queries with the table's names of their APIs."""
+        digests = [[definition_digest(api) for api in q.apis] for q in queries]
+        variants: dict[tuple[str, str], dict[str, ApiSpec]] = {}
+        for q, ds in zip(queries, digests):
+            for api, d in zip(q.apis, ds):
+                variants.setdefault(api.key, {}).setdefault(d, api)
         table: dict[tuple[str, str], Any] = {}
-        for q in self.queries:
-            for api in q.apis:
-                table.setdefault(api.key, self._api_fn(api))
-        return table
+        for (tool, name), defs in variants.items():
+            for d, api in sorted(defs.items()):
+                table[(tool, name if len(defs) == 1 else f"{name}#{d[:12]}")] = self._api_fn(api)
+        out = []
+        for q, ds in zip(queries, digests):
+            names = tuple(
+                (api.function_name, f"{api.api_name}#{d[:12]}")
+                for api, d in zip(q.apis, ds)
+                if len(variants[api.key]) > 1
+            )
+            out.append(replace(q, table_names=names) if names else q)
+        return table, tuple(out)
 
     def _api_fn(self, api: ApiSpec) -> Any:
         responder = self.responder
@@ -140,3 +167,17 @@ class StbSuite:
             return Sourced(r.response, r.source)
 
         return call
+
+
+def definition_digest(api: ApiSpec) -> str:
+    """SHA-256 (hex) of all a query file says of one API: category, tool, its ``api_list``
+    entry (name, description, method, parameters) and response template. Two entries with
+    the same digest are the same API, whatever their function names."""
+    entry = {
+        "category": api.category,
+        "tool_name": api.tool_name,
+        "api": api.to_toolbench(),
+        "template_response": api.template_response,
+    }
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
