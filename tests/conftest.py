@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import gymnasium as gym
@@ -13,10 +14,13 @@ import steptool_env  # noqa: F401 - registers the ids
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import MissingDependencyError, SandboxError
+from steptool_env.stabletoolbench.queries import find_query_files, subset_of
 from steptool_env.testing import LOOPBACK_RAY, local_ray_head
 from steptool_env.world.suite import Suite, Task, load_suite
 
 os.environ.update(LOOPBACK_RAY)  # before anything imports ray: Ray stays on 127.0.0.1
+# Before anything imports huggingface_hub: no test asks the model hub for anything.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,20 +40,32 @@ def run_python(code: str, hash_seed: str | None = "987") -> str:
 
 
 def _find_stabletoolbench() -> Path | None:
-    """The real StableToolBench files of ../shared/data (never copied into the project)."""
+    """The real StableToolBench files (never copied into the project): the folder
+    ``$STEPTOOL_STABLETOOLBENCH_DIR`` names when it is set, else ``../shared/data/
+    stabletoolbench`` beside the repository; None when that folder has no query files."""
     given = os.environ.get("STEPTOOL_STABLETOOLBENCH_DIR")
-    candidates = [Path(given)] if given else []
-    candidates += [
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "stabletoolbench",
-        Path("/work/shared/data/stabletoolbench"),
-    ]
-    return next((p for p in candidates if (p / "test_instruction").is_dir()), None)
+    folder = Path(given) if given else REPO.parent / "shared" / "data" / "stabletoolbench"
+    return folder if any((folder / "test_instruction").glob("*.json")) else None
 
 
 STABLETOOLBENCH = _find_stabletoolbench()
 if STABLETOOLBENCH is not None:  # StepTool/StableToolBench-v0 finds its default queries here
     os.environ["STEPTOOL_STABLETOOLBENCH_DIR"] = str(STABLETOOLBENCH)
-NO_STABLETOOLBENCH = "the real StableToolBench files (../shared/data/stabletoolbench) are absent"
+NO_STABLETOOLBENCH = (
+    "the real StableToolBench files are absent (../shared/data/stabletoolbench, or the folder "
+    "STEPTOOL_STABLETOOLBENCH_DIR names)"
+)
+STABLETOOLBENCH_FILES: tuple[Path, ...] = (
+    tuple(find_query_files(STABLETOOLBENCH)) if STABLETOOLBENCH is not None else ()
+)
+"""The query files present there (one to six), in the usual subset order."""
+STABLETOOLBENCH_SUBSETS = tuple(subset_of(f) for f in STABLETOOLBENCH_FILES)
+"""Their test subsets (``I1-Inst``, ...): what tests over "all the real files" expect."""
+
+
+def stabletoolbench_query_count(files: Sequence[Path] = STABLETOOLBENCH_FILES) -> int:
+    """How many queries ``files`` hold, read as plain JSON (independently of the loader)."""
+    return sum(len(json.loads(f.read_text(encoding="utf-8"))) for f in files)
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ import pytest
 
 from steptool_env.bench import BenchConfig, leaderboard_table, run_bench
 from steptool_env.errors import ConfigError
+from steptool_env.stabletoolbench.queries import QUERY_FILES, subset_of
+from steptool_env.world.suite import TEST_SUBSETS
+from tests.conftest import STABLETOOLBENCH_FILES, STABLETOOLBENCH_SUBSETS
 
 ENV_ID = "StepTool/StableToolBench-v0"
 
@@ -25,23 +28,31 @@ def test_oracle_and_random_on_the_real_subsets(stabletoolbench: Path, tmp_path: 
     )
     run = run_bench(cfg)
     subsets = {r["subset"] for r in run.records}
-    assert subsets == {"I1-Inst", "I1-Tool", "I2-Inst"}  # the files present, usual names
-    assert len(run.records) == 2 * 3 * 8
+    assert subsets == set(STABLETOOLBENCH_SUBSETS)  # the files present, usual names
+    assert len(run.records) == 2 * len(subsets) * 8
     table = leaderboard_table(run.records)
-    assert [c for c in table.columns if not c.endswith(" std")][:4] == [
-        "I1-Inst", "I1-Tool", "I2-Inst", "Average"
-    ]  # fmt: skip
+    columns = [c for c in table.columns if not c.endswith(" std")]
+    in_order = [s for s in TEST_SUBSETS if s in subsets]  # the leaderboard's order
+    assert columns[: len(subsets) + 1] == [*in_order, "Average"]
     for subset in subsets:
         assert table.loc[(ENV_ID, "oracle"), subset] == pytest.approx(100.0)
     assert table.loc[(ENV_ID, "random"), "Average"] < 100.0
     assert all(r["task_id"].startswith(r["subset"] + "/") for r in run.records)
 
 
-def test_subsets_the_data_lacks(stabletoolbench: Path, tmp_path: Path) -> None:
+def test_subsets_the_data_lacks(
+    stabletoolbench: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = STABLETOOLBENCH_FILES[0]
+    data = tmp_path / "data" / "test_instruction"  # a folder with one query file only
+    data.mkdir(parents=True)
+    (data / first.name).symlink_to(first)
+    monkeypatch.setenv("STEPTOOL_STABLETOOLBENCH_DIR", str(data.parent))
+    lacking = next(s for s in QUERY_FILES.values() if s != subset_of(first))
     cfg = BenchConfig(
         agents=("oracle",),
         env_ids=(ENV_ID,),
-        subsets=("I3-Inst",),
+        subsets=(lacking,),
         seeds=(0,),
         out=tmp_path,
         progress=False,

@@ -24,9 +24,7 @@ from steptool_env.stabletoolbench.responses import (
 )
 from steptool_env.tools.spec import ApiSpec, api_from_dict
 from steptool_env.tools.status import Status
-from tests.conftest import run_python
-
-REAL_QUERIES = Path("/work/shared/data/stabletoolbench/test_instruction")
+from tests.conftest import STABLETOOLBENCH_FILES, run_python
 
 SONG_TEMPLATE = {
     "date": "str",
@@ -420,10 +418,8 @@ def _without_repeated_params(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_mock_over_real_query_files() -> None:
-    files = sorted(REAL_QUERIES.glob("*.json")) if REAL_QUERIES.is_dir() else []
-    if not files:
-        pytest.skip(f"the StableToolBench query files are not at {REAL_QUERIES}")
+def test_mock_over_real_query_files(stabletoolbench: Path) -> None:
+    files = STABLETOOLBENCH_FILES
     seen: set[tuple[str, str, str]] = set()
     checked = dict_templates = 0
     responder = Responder()
