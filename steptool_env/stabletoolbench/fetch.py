@@ -2,12 +2,11 @@
 
 The six files of ``solvable_queries/test_instruction/`` are fetched from the upstream
 repository at :data:`PINNED_COMMIT` into a user cache folder (see :func:`data_dir` and
-:func:`stabletoolbench_dir`), each checked against a SHA-256 digest:
-
-- a file whose digest is pinned in :data:`PINNED_SHA256` must match it exactly;
-- a file whose digest is not pinned in this release (``None``) is trusted on first use:
-  its digest is recorded in ``SHA256SUMS`` next to it (a :class:`UnpinnedFileWarning` says
-  so) and every later fetch must match the recorded digest.
+:func:`stabletoolbench_dir`), each checked against its SHA-256 digest at that commit, pinned
+in :data:`PINNED_SHA256`: a file that does not match is refused. (A file whose digest a
+release does not pin, ``None``, would be trusted on first use: its digest recorded in
+``SHA256SUMS`` next to it, with an :class:`UnpinnedFileWarning`, and every later fetch held
+to it. This release pins all six.) ``SHA256SUMS`` lists the digest of every file fetched.
 
 Downloads stream into a temporary file in the destination folder that is checked (digest,
 then "parses as a JSON list") and only then renamed into place, so an interrupted or
@@ -40,15 +39,15 @@ UPSTREAM_FOLDER = "solvable_queries/test_instruction"
 QUERY_FILES: dict[str, str] = {f"{stem}.json": subset for stem, subset in _STEMS.items()}
 """File name -> test subset of the six solvable-query files."""
 
-#: SHA-256 of each file at :data:`PINNED_COMMIT`; ``None`` where this release does not
-#: know it (the file is then trusted on first use and recorded in ``SHA256SUMS``).
+#: SHA-256 of each file at :data:`PINNED_COMMIT` (``None`` would mean "not pinned": the
+#: file is then trusted on first use and recorded in ``SHA256SUMS``).
 PINNED_SHA256: dict[str, str | None] = {
     "G1_instruction.json": "500aa0105ed451538448f6ea04f10661536b013f3e1a293840fe401688160e7c",
-    "G1_category.json": None,
+    "G1_category.json": "123cb9073c8b6e6473df91c8a51170277087e1c263eba2eb6077170edbe849c3",
     "G1_tool.json": "05d0c180bbec9d060fd267cc79399bda05beddd0a6d0de68b5488926a9029a1a",
     "G2_instruction.json": "82d569cd0fc8fc742a15a3011fb5cd6a8b11e0a5b344c884602347439f43cad7",
-    "G2_category.json": None,
-    "G3_instruction.json": None,
+    "G2_category.json": "71e18112f7940934f159d623b1c2b4740b1b4dc58a0b596c63b8151abbf8267e",
+    "G3_instruction.json": "f923d1a9452646bd1a415b266117d90675d0f8fc04cf014db58d3cd78c25634f",
 }
 
 SUMS_FILE = "SHA256SUMS"

@@ -7,9 +7,9 @@ import functools
 import hashlib
 import http.server
 import json
-import shutil
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +19,10 @@ import pytest
 from steptool_env import cli
 from steptool_env.errors import CatalogueError, ConfigError, ProviderError
 from steptool_env.stabletoolbench import fetch as F
+from tests.conftest import STABLETOOLBENCH_FILES
 
-REAL = Path("/work/shared/data/stabletoolbench/test_instruction")
-PINNED = [n for n, d in F.PINNED_SHA256.items() if d is not None]
-UNPINNED = [n for n, d in F.PINNED_SHA256.items() if d is None]
-needs_real = pytest.mark.skipif(
-    not all((REAL / n).is_file() for n in PINNED),
-    reason=f"the pinned StableToolBench files are not in {REAL}",
-)
+REAL = {f.name: f for f in STABLETOOLBENCH_FILES}
+"""The real copies this machine has (the upstream files at the pinned commit)."""
 
 
 @dataclass
@@ -84,11 +80,23 @@ def served(tmp_path: Path) -> Iterator[Served]:
         thread.join(5)
 
 
-def _serve_all(served: Served) -> None:
-    for name in PINNED:
-        shutil.copyfile(REAL / name, served.root / name)
-    for name in UNPINNED:
-        served.put(name, _fake(name))
+@pytest.fixture
+def upstream(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The six files as the loopback server serves them: the real copies where this machine
+    has them; for the others a stand-in, pinned (for the test) to its own digest."""
+    content = {}
+    for name in F.QUERY_FILES:
+        if name in REAL:
+            content[name] = REAL[name].read_bytes()
+        else:
+            content[name] = _fake(name)
+            monkeypatch.setitem(F.PINNED_SHA256, name, _sha(content[name]))
+    return content
+
+
+def _serve_all(served: Served, upstream: dict[str, bytes]) -> None:
+    for name, data in upstream.items():
+        served.put(name, data)
 
 
 def _fetch(served: Served, dest: Path, **kw: object) -> list[F.FetchResult]:
@@ -98,31 +106,31 @@ def _fetch(served: Served, dest: Path, **kw: object) -> list[F.FetchResult]:
 def test_pin_table_is_honest() -> None:
     assert list(F.QUERY_FILES) == list(F.PINNED_SHA256)
     assert F.QUERY_FILES["G1_tool.json"] == "I1-Tool"
-    assert sorted(UNPINNED) == ["G1_category.json", "G2_category.json", "G3_instruction.json"]
+    for name, digest in F.PINNED_SHA256.items():  # all six are pinned
+        assert isinstance(digest, str) and len(digest) == 64 and int(digest, 16) >= 0, name
+    for name, path in REAL.items():  # the copies this machine has are the pinned ones
+        assert F.file_sha256(path) == F.PINNED_SHA256[name], name
     assert F.DEFAULT_BASE_URL == (
         "https://raw.githubusercontent.com/THUNLP-MT/StableToolBench/"
         "aa4ed9f4737ad98bd706663f01d63623c3427812/solvable_queries/test_instruction"
     )
 
 
-@needs_real
-def test_full_fetch_then_cached_without_requests(served: Served, tmp_path: Path) -> None:
-    _serve_all(served)
+def test_full_fetch_then_cached_without_requests(
+    served: Served, upstream: dict[str, bytes], tmp_path: Path
+) -> None:
+    _serve_all(served, upstream)
     dest = tmp_path / "cache"
-    with pytest.warns(F.UnpinnedFileWarning) as caught:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every file is pinned: nothing is trusted on first use
         results = _fetch(served, dest)
     assert [r.file for r in results] == list(F.QUERY_FILES)
     assert {r.status for r in results} == {"downloaded"}
     assert sorted(served.requests) == sorted(f"/sq/{n}" for n in F.QUERY_FILES)
     for r in results:
         assert r.path == dest / r.file
-        assert r.sha256 == _sha(r.path.read_bytes())
-        assert r.pinned is (r.file in PINNED)
-        if r.pinned:
-            assert r.sha256 == F.PINNED_SHA256[r.file]
-    warned = " ".join(str(w.message) for w in caught)
-    assert all(n in warned for n in UNPINNED)
-    assert not any(n in warned for n in PINNED)
+        assert r.pinned is True
+        assert r.sha256 == _sha(r.path.read_bytes()) == F.PINNED_SHA256[r.file]
     sums = F.read_sums(dest)
     assert sums == {r.file: r.sha256 for r in results}
     assert sorted(p.name for p in dest.iterdir()) == sorted([*F.QUERY_FILES, "SHA256SUMS"])
@@ -134,11 +142,10 @@ def test_full_fetch_then_cached_without_requests(served: Served, tmp_path: Path)
     assert served.requests == []
 
 
-def test_force_downloads_again(served: Served, tmp_path: Path) -> None:
+def test_force_downloads_again(served: Served, upstream: dict[str, bytes], tmp_path: Path) -> None:
     name = "G2_category.json"
-    served.put(name, _fake(name))
-    with pytest.warns(F.UnpinnedFileWarning):
-        _fetch(served, tmp_path / "d", files=[name])
+    served.put(name, upstream[name])
+    _fetch(served, tmp_path / "d", files=[name])
     [cached] = _fetch(served, tmp_path / "d", files=[name])
     assert cached.status == "cached"
     [forced] = _fetch(served, tmp_path / "d", files=[name], force=True)
@@ -175,8 +182,11 @@ def test_corrupt_local_pinned_file_is_replaced(served: Served, tmp_path: Path) -
     assert sorted(p.name for p in dest.iterdir()) == [name]
 
 
-def test_recorded_unpinned_file_changed_upstream(served: Served, tmp_path: Path) -> None:
+def test_recorded_unpinned_file_changed_upstream(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = "G3_instruction.json"
+    monkeypatch.setitem(F.PINNED_SHA256, name, None)  # as if this release did not pin it
     first = _fake(name)
     served.put(name, first)
     dest = tmp_path / "d"
@@ -196,8 +206,11 @@ def test_recorded_unpinned_file_changed_upstream(served: Served, tmp_path: Path)
     assert sorted(p.name for p in dest.iterdir()) == sorted([name, "SHA256SUMS"])
 
 
-def test_hand_placed_unpinned_file_is_recorded(served: Served, tmp_path: Path) -> None:
+def test_hand_placed_unpinned_file_is_recorded(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = "G1_category.json"
+    monkeypatch.setitem(F.PINNED_SHA256, name, None)  # as if this release did not pin it
     dest = tmp_path / "d"
     dest.mkdir()
     (dest / name).write_bytes(_fake(name, " by hand"))
@@ -208,9 +221,12 @@ def test_hand_placed_unpinned_file_is_recorded(served: Served, tmp_path: Path) -
     assert F.read_sums(dest) == {name: _sha(_fake(name, " by hand"))}
 
 
-def test_not_a_json_list_is_rejected(served: Served, tmp_path: Path) -> None:
+def test_not_a_json_list_is_rejected(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name = "G2_category.json"
     served.put(name, b'{"not": "a list"}')
+    monkeypatch.setitem(F.PINNED_SHA256, name, _sha(b'{"not": "a list"}'))  # right digest
     dest = tmp_path / "d"
     with pytest.raises(CatalogueError, match=f"{name}.*expected a list"):
         _fetch(served, dest, files=[name])
@@ -263,33 +279,32 @@ def test_data_dir_and_default_dest(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_default_dest_follows_data_dir(
-    served: Served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    served: Served, upstream: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("STEPTOOL_DATA_DIR", str(tmp_path / "data"))
     name = "G1_category.json"
-    served.put(name, _fake(name))
-    with pytest.warns(F.UnpinnedFileWarning):
-        [r] = F.fetch_stabletoolbench(base_url=served.url, progress=False, files=[name])
+    served.put(name, upstream[name])
+    [r] = F.fetch_stabletoolbench(base_url=served.url, progress=False, files=[name])
     assert r.path == F.stabletoolbench_dir(tmp_path / "data") / name
     assert r.path.is_file()
 
 
-@needs_real
-def test_cli_fetch(served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _serve_all(served)
+def test_cli_fetch(
+    served: Served, upstream: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _serve_all(served, upstream)
     dest = tmp_path / "cli"
     argv = ["data", "fetch", "stabletoolbench", "--dest", str(dest), "--base-url", served.url]
     assert cli.main([*argv, "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert f"destination: {dest}" in out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.endswith("pinned)")}
-    assert sorted(lines) == sorted(UNPINNED)
-    assert "I3-Inst" in lines["G3_instruction.json"]
-    assert "recorded (not pinned)" in lines["G3_instruction.json"]
-    g1 = next(line for line in out.splitlines() if line.startswith("G1_instruction.json"))
-    assert "I1-Inst" in g1 and "downloaded" in g1 and g1.endswith("pinned")
-    assert F.PINNED_SHA256["G1_instruction.json"][:12] in g1
-    assert "steptool: warning:" in err and "G1_category.json" in err
+    lines = {line.split()[0]: line for line in out.splitlines() if line.endswith("pinned")}
+    assert list(lines) == list(F.QUERY_FILES)
+    for name, line in lines.items():
+        assert F.QUERY_FILES[name] in line and "downloaded" in line
+        assert F.PINNED_SHA256[name][:12] in line
+        assert "not pinned" not in line
+    assert err == ""
 
     assert cli.main([*argv, "--no-progress"]) == 0
     out, err = capsys.readouterr()
@@ -310,12 +325,14 @@ def test_cli_error_returns_2(
 
 
 def test_progress_bar_goes_to_stderr(
-    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    served: Served,
+    upstream: dict[str, bytes],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     name = "G2_category.json"
-    served.put(name, _fake(name))
-    with pytest.warns(F.UnpinnedFileWarning):
-        [r] = F.fetch_stabletoolbench(tmp_path / "d", base_url=served.url, files=[name])
+    served.put(name, upstream[name])
+    [r] = F.fetch_stabletoolbench(tmp_path / "d", base_url=served.url, files=[name])
     assert r.status == "downloaded"
     out, err = capsys.readouterr()
     assert out == ""
