@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from steptool_env.agents.base import Reply, TurnView
+from steptool_env.agents.model_source import ModelSource, load_error, offline_var, resolve_model
 from steptool_env.envs.prompts import tools_system_prompt
 from steptool_env.errors import ConfigError, check_int, require
 
@@ -46,9 +47,11 @@ class LMAgentConfig:
     """Settings of :class:`LMAgent`."""
 
     model: str
-    """Hub name or local folder of a causal LM (a checkpoint written by ``steptool train``)."""
+    """Local folder or hub id of a causal LM (a checkpoint written by ``steptool train``);
+    a path-like spec (``./x``, ``/x``, ``~/x``, ``a/b/c``) is only looked for locally (see
+    :mod:`~steptool_env.agents.model_source`)."""
     tokenizer: str = ""
-    """Hub name or folder of the tokenizer ("" = the model's)."""
+    """Folder or hub id of the tokenizer ("" = the model's)."""
     device: str = "auto"
     """``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda``, ``cuda:1`` ..."""
     dtype: str = "auto"
@@ -379,16 +382,33 @@ class LMAgent:
 
 
 def load_model(model: str, tokenizer: str = "", device: str = "auto", dtype: str = "auto"):
-    """A causal LM and its tokenizer from a hub name or local folder, on ``device``."""
+    """A causal LM and its tokenizer from a local folder or hub id (resolved by
+    :func:`~steptool_env.agents.model_source.resolve_model`: a path-like spec is only looked
+    for locally), on ``device``."""
     require("torch", "train")
     transformers = require("transformers", "train")
+    source = resolve_model(model)
+    tok_source = resolve_model(tokenizer, "tokenizer") if tokenizer else source
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
     try:
-        tok = transformers.AutoTokenizer.from_pretrained(tokenizer or model)
-        lm = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+        tok = transformers.AutoTokenizer.from_pretrained(
+            tok_source.location, local_files_only=_local_only(tok_source)
+        )
     except (OSError, ValueError) as exc:
-        raise ConfigError("model", model, f"cannot be loaded: {exc}") from None
+        raise load_error(tok_source, exc, "tokenizer" if tokenizer else "model") from None
+    try:
+        lm = transformers.AutoModelForCausalLM.from_pretrained(
+            source.location, dtype=torch_dtype, local_files_only=_local_only(source)
+        )
+    except (OSError, ValueError) as exc:
+        raise load_error(source, exc) from None
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return lm.to(dev), tok
+
+
+def _local_only(source: ModelSource) -> bool:
+    # a folder never needs the hub; HF_HUB_OFFLINE is read here, not when huggingface_hub
+    # was imported, so setting it later still keeps the hub unasked
+    return source.kind == "folder" or offline_var() is not None

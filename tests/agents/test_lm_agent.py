@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ pytest.importorskip("transformers")
 
 from steptool_env.agents import make_agent
 from steptool_env.agents.lm_agent import LMAgent, LMAgentConfig, Prompter
+from steptool_env.agents.model_source import OFFLINE_VARS, resolve_model
+from steptool_env.cli import main
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError
 from steptool_env.rollout.loop import collect
@@ -118,6 +121,124 @@ def test_bad_options_are_config_errors(tiny: Path) -> None:
         LMAgentConfig(model="x", temperature=-1)
     with pytest.raises(ConfigError, match="top_p"):
         LMAgentConfig(model="x", top_p=0)
-    with pytest.raises(ConfigError, match="cannot be loaded"):
+    with pytest.raises(ConfigError, match=f"no such folder: {tiny / 'missing'}"):
         make_agent("hf", model=str(tiny / "missing"))
     assert isinstance(make_agent("hf", model=str(tiny)), LMAgent)
+
+
+# ----------------------------------------------------------------------------------------
+# Where an hf: spec's model comes from (never from the network in these tests)
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder with ``org/name/`` (a folder shaped like a hub id) and a file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "org" / "name").mkdir(parents=True)
+    (tmp_path / "weights.txt").write_text("not a model")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "location"),
+    [
+        ("org/name", "folder", "org/name"),  # an existing folder wins over the hub id
+        ("./org/name", "folder", "org/name"),
+        ("org/name/", "folder", "org/name"),
+        ("org/other", "hub", None),
+        ("gpt2", "hub", None),
+        ("HuggingFaceTB/SmolLM2-135M-Instruct", "hub", None),
+    ],
+)
+def test_specs_resolve_to_a_folder_or_a_hub_id(
+    workdir: Path, spec: str, kind: str, location: str | None
+) -> None:
+    source = resolve_model(spec)
+    assert source.kind == kind
+    assert source.location == (str(workdir / location) if location else spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "missing", "reason"),
+    [
+        ("./org/other", "org/other", "no such folder"),
+        ("../elsewhere/model", "../elsewhere/model", "no such folder"),
+        ("runs/ppo/final", "runs/ppo/final", "no such folder"),  # more than one "/"
+        ("~/models/small", "home/models/small", "no such folder"),
+        ("/no/such/model", "/no/such/model", "no such folder"),
+        ("org\\name", "org\\name", "no such folder"),
+        ("./weights.txt", "weights.txt", "is a file, not a model folder"),
+    ],
+)
+def test_path_like_specs_are_only_looked_for_locally(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, spec: str, missing: str, reason: str
+) -> None:
+    import transformers
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a path-like spec reached from_pretrained")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", never)
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", never)
+    with pytest.raises(ConfigError) as info:
+        make_agent("hf", model=spec, device="cpu")
+    message = str(info.value)
+    assert reason in message
+    assert f": {os.path.abspath(workdir / missing)} " in message  # the folder looked for
+    assert "only looked for locally" in message
+
+
+def test_malformed_spec_is_a_config_error(workdir: Path) -> None:
+    for spec in ("my model", "hf:org/name", ""):
+        with pytest.raises(ConfigError, match="model"):
+            resolve_model(spec)
+
+
+def test_hub_id_with_the_hub_offline_says_so(workdir: Path) -> None:
+    # HF_HUB_OFFLINE=1 (tests/conftest.py): only the local hub cache is searched
+    with pytest.raises(ConfigError) as info:
+        make_agent("hf", model="some/typo", device="cpu")
+    message = str(info.value)
+    assert f"no local folder {workdir / 'some' / 'typo'} exists" in message
+    assert "Hub was not asked (HF_HUB_OFFLINE is set)" in message
+
+
+def test_hub_id_that_fails_to_load_names_the_missing_folder_and_the_hub(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers
+
+    for var in OFFLINE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    asked: list[tuple[str, dict]] = []
+
+    def unreachable(name: str, **kwargs: object) -> None:  # stands in for the hub
+        asked.append((name, kwargs))
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files.")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", unreachable)
+    with pytest.raises(ConfigError) as info:
+        make_agent("hf", model="some/typo", device="cpu")
+    message = str(info.value)
+    assert f"no local folder {workdir / 'some' / 'typo'} exists" in message
+    assert "loading it from the Hugging Face Hub failed" in message
+    assert "couldn't connect to 'https://huggingface.co'" in message
+    assert asked == [("some/typo", {"local_files_only": False})]
+
+
+def test_a_folder_that_is_no_model_says_which_folder(workdir: Path) -> None:
+    with pytest.raises(ConfigError, match=f"the folder {workdir / 'org' / 'name'} cannot be"):
+        make_agent("hf", model="org/name", device="cpu")
+
+
+def test_bench_with_a_missing_model_folder_exits_2(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "--agents", "hf:./models/typo", "--subsets", "I1-Inst", "--limit", "1",
+            "--out", str(workdir / "bench"), "--no-progress"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("steptool: error: invalid model='./models/typo': no such folder")
+    assert str(workdir / "models" / "typo") in err
