@@ -109,8 +109,9 @@ class TrainConfig:
     """Initial coefficient of the per-token KL to the frozen reference (the start policy)."""
     kl_target: float | None = 0.1
     """Target KL of the adaptive coefficient (unset: fixed coefficient)."""
-    kl_horizon: int = 10_000
-    """Horizon (in episodes) of the adaptive KL controller."""
+    kl_horizon: int = 1
+    """Horizon of the adaptive KL controller, in updates: β moves by up to 20 %/horizon per
+    update towards the target (see ``AdaptiveKL``)."""
     sft_episodes: int = 500
     """Oracle demonstration episodes for SFT (from the train split)."""
     offline: str = ""
@@ -165,6 +166,13 @@ class TrainConfig:
             _float(name, getattr(self, name), 0.0, None)
         if self.kl_target is not None:
             _float("kl_target", self.kl_target, 0.0, None, open_low=True)
+        if self.kl_horizon > 1000:
+            raise ConfigError(
+                "kl_horizon",
+                self.kl_horizon,
+                "is counted in updates (at most 1000); a horizon in samples, as in Ziegler "
+                "et al., would all but freeze the KL coefficient",
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError("lr_schedule", self.lr_schedule, choices=LR_SCHEDULES)
         if self.dtype not in DTYPES:

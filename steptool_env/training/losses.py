@@ -75,9 +75,13 @@ def ppo_loss(
 
 
 class AdaptiveKL:
-    """The adaptive KL coefficient of Ziegler et al. (2019): nudged so the measured KL tracks
-    ``target`` — ``β ← β·(1 + clip(KL/target − 1, ±0.2)·n/horizon)``. ``target`` None keeps β
-    fixed."""
+    """The adaptive KL coefficient of Ziegler et al. (2019), nudged after every update so the
+    measured KL tracks ``target``: ``β ← β·(1 + clip(KL/target − 1, ±0.2)/horizon)``.
+
+    ``horizon`` is counted in updates (Ziegler et al. count samples, ``n/horizon`` with n
+    samples per update and a horizon of 10,000 samples; at our batch sizes of tens of
+    episodes that froze β). With ``horizon = 1`` β moves by up to 20 % per update: ten
+    updates at 10× the target multiply it by 1.2¹⁰ ≈ 6.2. ``target`` None keeps β fixed."""
 
     def __init__(self, init: float, target: float | None, horizon: int) -> None:
         if init < 0:
@@ -90,8 +94,9 @@ class AdaptiveKL:
         self.target = target
         self.horizon = horizon
 
-    def update(self, kl: float, n_steps: int) -> float:
+    def update(self, kl: float) -> float:
+        """Adapt β to the KL measured over one update; the new β."""
         if self.target is not None:
             error = min(max(kl / self.target - 1.0, -0.2), 0.2)
-            self.value *= 1.0 + error * n_steps / self.horizon
+            self.value *= 1.0 + error / self.horizon
         return self.value

@@ -5,15 +5,21 @@ Each update:
 1. **Rollouts** — ``episodes_per_update`` episodes of training tasks through the single
    rollout loop, the policy sampling (or, offline, a trajectory file replayed through the env).
 2. **Scoring** — one no-grad pass over the packed sequences gives the old log-probs, the
-   values V(s_t) and the frozen reference's log-probs.
+   values V(s_t) and the frozen reference's log-probs. Sequences are cut once per update
+   into micro-batches (seeded order), and scoring and learning run exactly those
+   micro-batches: the same shapes give the same floating-point results, so while the policy
+   still equals its reference the KL and the ratio are exactly 0 and 1, not ~1e-7 off.
 3. **Advantages** — per step (training/advantages.py): ``ppo`` uses step-level GAE over the
    step rewards of the chosen ``reward`` mode (``steptool``: shaped rewards; ``outcome``:
    IsSolved on the last action only), whitened over the batch, broadcast to the action's
    tokens; ``grpo`` uses the episode return normalised within its task group, no critic;
    ``parity`` uses the published code's reward weighting and token-level GAE.
-4. **Learning** — ``ppo_epochs`` passes of shuffled minibatches (gradient accumulation over
-   micro-batches): clipped policy loss and per-token KL to the reference on action tokens,
-   clipped value loss at the value positions; the KL coefficient adapts after the update.
+4. **Learning** — ``ppo_epochs`` passes over the micro-batches in a new seeded order, grouped
+   into minibatches (gradient accumulation): clipped policy loss and per-token KL to the
+   reference on action tokens, clipped value loss at the value positions. A minibatch whose
+   gradient is exactly zero takes no optimiser step (AdamW would still move the weights, by
+   weight decay and momentum): no training signal, no change. The KL coefficient adapts
+   after the update.
 """
 
 from __future__ import annotations
@@ -89,10 +95,11 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
         seqs = pack_all(items)
         stats: dict[str, float] = {}
         if seqs:
-            _score(policy, reference, seqs, items, cfg)
+            micros = _micro_batches(seqs, cfg, update)
+            _score(policy, reference, micros, items)
             _advantages(items, trajs, cfg, critic)
-            stats = _learn(policy, run.optimizer, seqs, items, cfg, kl.value, update)
-            kl.update(stats["kl"], len(trajs))
+            stats = _learn(policy, run.optimizer, micros, items, cfg, kl.value, update)
+            kl.update(stats["kl"])
         update_s = time.perf_counter() - t1
 
         generated = sum(t.tokens_out for t in trajs)
@@ -114,13 +121,22 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
     return run.finish()
 
 
+def _micro_batches(
+    seqs: list[PackedSequence], cfg: TrainConfig, update: int
+) -> list[list[PackedSequence]]:
+    """The update's micro-batches: the sequences in a seeded order, cut every
+    ``micro_batch_size``. Scoring and every learning epoch use exactly these."""
+    order = np.random.default_rng([cfg.seed, update, 5]).permutation(len(seqs))
+    return list(chunks([seqs[int(i)] for i in order], cfg.micro_batch_size))
+
+
 def _score(
-    policy: Any, reference: Any, seqs: list[PackedSequence], items: list[StepItem], cfg: TrainConfig
+    policy: Any, reference: Any, micros: list[list[PackedSequence]], items: list[StepItem]
 ) -> None:
     """Old log-probs and values under the current policy, log-probs under the reference."""
     torch = require("torch", "train")
     with torch.no_grad(), policy.autocast():
-        for micro in chunks(seqs, cfg.micro_batch_size):
+        for micro in micros:
             out = forward(policy.model, policy.value_head, micro, policy.pad_id, with_entropy=False)
             ref = forward(reference, None, micro, policy.pad_id, with_entropy=False)
             lp = out.logprobs.float().cpu().numpy()
@@ -189,7 +205,7 @@ def _token_level(ep: list[StepItem], cfg: TrainConfig) -> None:
 def _learn(
     policy: Any,
     optimizer: Any,
-    seqs: list[PackedSequence],
+    micros: list[list[PackedSequence]],
     items: list[StepItem],
     cfg: TrainConfig,
     kl_coef: float,
@@ -198,17 +214,19 @@ def _learn(
     torch = require("torch", "train")
     device = policy.device
     rng = np.random.default_rng([cfg.seed, update, 2])
+    per_minibatch = cfg.minibatch_size // cfg.micro_batch_size
     sums: dict[str, float] = {}
     tokens_seen = 0
     steps_seen = 0
+    skipped = 0
     for _ in range(cfg.ppo_epochs):
-        order = rng.permutation(len(seqs))
-        for start in range(0, len(order), cfg.minibatch_size):
-            mb = [seqs[int(i)] for i in order[start : start + cfg.minibatch_size]]
-            n_tok = sum(e - s for q in mb for _, s, e in q.spans)
-            n_step = sum(len(q.spans) for q in mb)
+        order = rng.permutation(len(micros))
+        for start in range(0, len(order), per_minibatch):
+            mb = [micros[int(i)] for i in order[start : start + per_minibatch]]
+            n_tok = sum(e - s for m in mb for q in m for _, s, e in q.spans)
+            n_step = sum(len(q.spans) for m in mb for q in m)
             optimizer.zero_grad(set_to_none=True)
-            for micro in chunks(mb, cfg.micro_batch_size):
+            for micro in mb:
                 with policy.autocast():
                     out = forward(policy.model, policy.value_head, micro, policy.pad_id)
                 old, ref, adv = [], [], []
@@ -249,7 +267,10 @@ def _learn(
                 sums["loss"] = sums.get("loss", 0.0) + float(loss.detach()) * n_tok
             tokens_seen += n_tok
             steps_seen += n_step
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            if float(grad_norm) == 0.0:  # no signal: AdamW would still decay and coast
+                skipped += 1
+                continue
             optimizer.step()
     out_stats = {
         k: sums[k] / (steps_seen if k == "value_loss" else tokens_seen) for k in sums if k != "loss"
@@ -263,6 +284,7 @@ def _learn(
     if gaps:
         out_stats["logprob_gap"] = float(np.mean(gaps))
     out_stats["advantage_std"] = float(np.std([it.advantage for it in items]))
+    out_stats["skipped_steps"] = float(skipped)
     if cfg.algo == "ppo":
         out_stats["value_target_mean"] = float(np.mean([it.value_target for it in items]))
     return out_stats

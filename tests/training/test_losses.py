@@ -194,48 +194,49 @@ def test_ppo_loss_backpropagates() -> None:
 
 # --- AdaptiveKL -----------------------------------------------------------------------------
 #
-# beta <- beta * (1 + clip(KL/target - 1, +-0.2) * n / horizon); init 0.1, target 0.01, H 100
+# beta <- beta * (1 + clip(KL/target - 1, +-0.2) / horizon), once per update (horizon in
+# updates); init 0.1, target 0.01, H 10
 
 
 def test_adaptive_kl_above_target_raises_by_clipped_error() -> None:
-    # KL = 0.05: 0.05/0.01 - 1 = 4 -> clipped to 0.2; n = 10:
-    #   0.1 * (1 + 0.2 * 10 / 100) = 0.1 * 1.02 = 0.102
-    kl = AdaptiveKL(0.1, 0.01, 100)
-    assert kl.update(0.05, 10) == pytest.approx(0.102, abs=1e-15)
+    # KL = 0.05: 0.05/0.01 - 1 = 4 -> clipped to 0.2:
+    #   0.1 * (1 + 0.2 / 10) = 0.1 * 1.02 = 0.102
+    kl = AdaptiveKL(0.1, 0.01, 10)
+    assert kl.update(0.05) == pytest.approx(0.102, abs=1e-15)
     assert kl.value == pytest.approx(0.102, abs=1e-15)
     # a second identical update compounds: 0.102 * 1.02 = 0.10404
-    assert kl.update(0.05, 10) == pytest.approx(0.10404, abs=1e-15)
+    assert kl.update(0.05) == pytest.approx(0.10404, abs=1e-15)
 
 
 def test_adaptive_kl_below_target_lowers() -> None:
-    # KL = 0: 0/0.01 - 1 = -1 -> clipped to -0.2; n = 10:
-    #   0.1 * (1 - 0.2 * 10 / 100) = 0.1 * 0.98 = 0.098
-    kl = AdaptiveKL(0.1, 0.01, 100)
-    assert kl.update(0.0, 10) == pytest.approx(0.098, abs=1e-15)
+    # KL = 0: 0/0.01 - 1 = -1 -> clipped to -0.2:
+    #   0.1 * (1 - 0.2 / 10) = 0.1 * 0.98 = 0.098
+    kl = AdaptiveKL(0.1, 0.01, 10)
+    assert kl.update(0.0) == pytest.approx(0.098, abs=1e-15)
 
 
 def test_adaptive_kl_inside_clip_range() -> None:
-    # KL = 0.011: 0.011/0.01 - 1 = 0.1 (not clipped); n = 10:
-    #   0.1 * (1 + 0.1 * 10 / 100) = 0.1 * 1.01 = 0.101
-    kl = AdaptiveKL(0.1, 0.01, 100)
-    assert kl.update(0.011, 10) == pytest.approx(0.101, abs=1e-12)
+    # KL = 0.011: 0.011/0.01 - 1 = 0.1 (not clipped):
+    #   0.1 * (1 + 0.1 / 10) = 0.1 * 1.01 = 0.101
+    kl = AdaptiveKL(0.1, 0.01, 10)
+    assert kl.update(0.011) == pytest.approx(0.101, abs=1e-12)
 
 
 def test_adaptive_kl_on_target_unchanged() -> None:
-    kl = AdaptiveKL(0.1, 0.01, 100)
-    assert kl.update(0.01, 10) == pytest.approx(0.1, abs=1e-15)
+    kl = AdaptiveKL(0.1, 0.01, 10)
+    assert kl.update(0.01) == pytest.approx(0.1, abs=1e-15)
 
 
 def test_adaptive_kl_fixed_without_target() -> None:
-    kl = AdaptiveKL(0.1, None, 100)
+    kl = AdaptiveKL(0.1, None, 10)
     for measured in (0.0, 0.05, 10.0):
-        assert kl.update(measured, 50) == 0.1
+        assert kl.update(measured) == 0.1
     assert kl.value == 0.1
 
 
 def test_adaptive_kl_zero_init_allowed() -> None:
-    kl = AdaptiveKL(0.0, 0.01, 100)
-    assert kl.update(1.0, 10) == 0.0
+    kl = AdaptiveKL(0.0, 0.01, 10)
+    assert kl.update(1.0) == 0.0
 
 
 @pytest.mark.parametrize(

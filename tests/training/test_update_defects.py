@@ -1,0 +1,69 @@
+"""The trainer defects found in review, each pinned by a test that failed before its fix:
+a zero training signal moves no weight; the adaptive KL coefficient tracks its target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from steptool_env.agents.lm_agent import load_model  # noqa: E402
+from steptool_env.training import TrainConfig, train  # noqa: E402
+from steptool_env.training.losses import AdaptiveKL  # noqa: E402
+
+
+def _weights(folder: Path) -> dict[str, np.ndarray]:
+    model, _ = load_model(str(folder), device="cpu")
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("algo", ["ppo", "grpo"])
+def test_zero_signal_update_leaves_the_policy_unchanged(
+    tiny_model: Path, tmp_path: Path, algo: str
+) -> None:
+    """Outcome reward and a random model that solves nothing: every advantage is 0, the
+    policy equals its reference, so nothing may move (AdamW would turn the ~1e-7 noise of
+    differently batched forward passes into a full learning-rate step)."""
+    cfg = TrainConfig(
+        algo=algo,
+        model=str(tiny_model),
+        out=tmp_path / algo,
+        updates=1,
+        lr=1e-3,
+        weight_decay=0.1,
+        reward="outcome",
+        num_envs=4,
+        episodes_per_update=4,
+        group_size=2 if algo == "grpo" else 1,
+        minibatch_size=4,
+        micro_batch_size=1,
+        ppo_epochs=2,
+        max_new_tokens=12,
+        max_steps=2,
+        device="cpu",
+        progress=False,
+    )
+    result = train(cfg)
+    assert all(row["pass_rate"] == 0 for row in result.metrics)
+    before, after = _weights(tiny_model), _weights(result.final)
+    moved = max(float(np.abs(before[k] - after[k]).max()) for k in before)
+    assert moved < 1e-7, moved
+
+
+def test_adaptive_kl_tracks_its_target() -> None:
+    """Ten updates at 10x the target KL must raise the coefficient several-fold (it moved
+    0.3 -> 0.301 when the horizon was counted in episodes), and ten at 0 must lower it."""
+    up = AdaptiveKL(0.3, 0.1, horizon=TrainConfig.kl_horizon)
+    for _ in range(10):
+        up.update(1.0)
+    assert up.value > 1.5
+    down = AdaptiveKL(0.3, 0.1, horizon=TrainConfig.kl_horizon)
+    for _ in range(10):
+        down.update(0.0)
+    assert down.value < 0.1
+    on_target = AdaptiveKL(0.3, 0.1, horizon=TrainConfig.kl_horizon)
+    on_target.update(0.1)
+    assert on_target.value == pytest.approx(0.3)
