@@ -227,7 +227,13 @@ def _train(args: argparse.Namespace) -> int:
     if args.no_progress:
         overrides["progress"] = False
     cfg = load_train_config(args.config, **overrides)
-    result = train(cfg, resume=args.resume)
+    try:
+        result = train(cfg, resume=args.resume)
+    except KeyboardInterrupt:  # Ctrl-C: no traceback, say how to go on
+        from steptool_env.training.run import interrupted_message
+
+        print(f"\nsteptool: {interrupted_message(cfg, args.argv)}", file=sys.stderr)
+        return 130
     last = result.metrics[-1] if result.metrics else {}
     summary = ", ".join(
         f"{k} {last[k]:.3f}" for k in ("pass_rate", "eval_pass_rate", "loss") if k in last

@@ -4,12 +4,15 @@ single rollout loop, greedy evaluation, metrics, checkpoints and the final agent
 A run is a function of its config: tasks, env seeds, sampling streams and minibatch order
 are all derived from ``(seed, update)``, and checkpoints hold the weights, the optimiser
 state and the KL coefficient — so a resumed run repeats exactly what the uninterrupted run
-would have done next.
+would have done next. A run stopped (Ctrl-C) resumes from its latest checkpoint with the same
+command and ``--resume`` (:func:`interrupted_message` says which checkpoint and the command);
+the updates after that checkpoint are run again.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -224,6 +227,25 @@ class Run:
                 bar.set_postfix(
                     {k: f"{last[k]:.3g}" for k in ("pass_rate", "loss", "kl") if k in last}
                 )
+
+
+def interrupted_message(cfg: TrainConfig, argv: Sequence[str]) -> str:
+    """What a run stopped by the user leaves: its latest checkpoint and the command (``argv``
+    of ``steptool``, with ``--resume``) that continues from it, or how to start it again."""
+    ckpt = latest_checkpoint(cfg.out)
+    args = [a for a in argv if a != "--resume"]
+    if ckpt is None:
+        return (
+            f"training interrupted before its first checkpoint in {cfg.out / 'checkpoints'} "
+            f"(checkpoint_every={cfg.checkpoint_every}); nothing to resume. Start it again "
+            f"with:\n  steptool {shlex.join(args)}"
+        )
+    update = int(ckpt.name.rsplit("-", 1)[1])
+    return (
+        f"training interrupted; the last checkpoint is {ckpt} (update {update} of "
+        f"{cfg.updates}; later updates are run again). Resume with:\n"
+        f"  steptool {shlex.join([*args, '--resume'])}"
+    )
 
 
 def items_from(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,55 @@ def test_init_sft_plot_and_bench_a_checkpoint(
     records = (bench / "episodes.jsonl").read_text().splitlines()
     assert len(records) == 2
     assert "hf:" in (bench / "leaderboard.md").read_text()
+
+
+def test_ctrl_c_before_a_checkpoint_says_how_to_start_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import steptool_env.training as training
+
+    def interrupted(cfg: TrainConfig, resume: bool = False) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", interrupted)
+    argv = ["train", "ppo", "--model", "m", "--out", str(tmp_path / "run"), "--resume"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "interrupted before its first checkpoint" in err
+    assert str(tmp_path / "run" / "checkpoints") in err
+    assert err.rstrip().endswith("steptool " + shlex.join(argv[:-1]))  # without --resume
+
+
+def test_ctrl_c_stops_cleanly_and_the_printed_command_resumes(
+    tiny_model: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from steptool_env.training.run import Run
+
+    run = tmp_path / "my run"  # a space: the printed command quotes it
+    argv = ["train", "sft", "--model", str(tiny_model), "--out", str(run), "--no-progress"]
+    for s in ("updates=2", "checkpoint_every=1", "sft_episodes=2", "num_envs=2",
+              "minibatch_size=2", "micro_batch_size=1"):  # fmt: skip
+        argv += ["--set", s]
+    checkpoint = Run.checkpoint
+
+    def checkpoint_then_ctrl_c(self: Run, update: int, extra_state: dict | None = None) -> None:
+        checkpoint(self, update, extra_state)
+        if update == 1:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the training loop
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Run, "checkpoint", checkpoint_then_ctrl_c)
+        assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"the last checkpoint is {run / 'checkpoints' / 'update-000001'} (update 1 of 2" in err
+    command = err.split("Resume with:\n  steptool ", 1)[1].strip()
+    assert shlex.split(command) == [*argv, "--resume"]
+    assert main(shlex.split(command)) == 0  # the printed command finishes the run
+    assert "trained sft" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in rows] == [1, 2]
