@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 
 from steptool_env.errors import SandboxError, require
 from steptool_env.sandbox.remote import ServerHandle
-from steptool_env.sandbox.server import READY_PREFIX
+from steptool_env.sandbox.server import READY_PREFIX, ServerLimits
 
 if TYPE_CHECKING:
     import httpx
@@ -31,8 +31,14 @@ class LocalServer(ServerHandle):
 
     kind = "http"
 
-    def __init__(self, suite: str = "toolbench", startup_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        suite: str = "toolbench",
+        startup_timeout_s: float = 30.0,
+        limits: ServerLimits | None = None,
+    ) -> None:
         super().__init__(suite, startup_timeout_s)
+        self.limits = limits or ServerLimits()
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -45,7 +51,7 @@ class LocalServer(ServerHandle):
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server
         cmd = [sys.executable, "-m", "steptool_env.sandbox.server", "--suite", self.suite]
         self.process = subprocess.Popen(
-            [*cmd, "--port", "0", "--watch-stdin"],
+            [*cmd, "--port", "0", "--watch-stdin", *self.limits.argv()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -59,6 +59,8 @@ class ServerHandle(ABC):
         self._transport: httpx.HTTPTransport | None = None
         self._base = ""
         self._urls: dict[str, httpx.URL] = {}
+        self.max_body_bytes: int | None = None
+        """The largest request body the server takes (from its health answer; None: unknown)."""
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
@@ -140,6 +142,8 @@ class ServerHandle(ABC):
                 f"(differs in {sorted(wrong)}: {wrong}); rebuild the sandbox image with "
                 "`steptool sandbox build`"
             )
+        limit = health.get("max_body_bytes")
+        self.max_body_bytes = limit if type(limit) is int else None
 
     def _logs(self) -> str:
         return ""
@@ -154,6 +158,8 @@ class ServerHandle(ABC):
         if transport is None:
             raise SandboxError(f"the {self.describe()} is stopped")
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        if self.max_body_bytes is not None and len(content) > self.max_body_bytes:
+            raise _TooLarge(len(content), f"at most {self.max_body_bytes:,} are accepted")
         t = self.startup_timeout_s if timeout is None else timeout
         url = self._urls.get(path)
         if url is None:  # parsing a URL costs more than the API call: keep them
@@ -188,6 +194,8 @@ class ServerHandle(ABC):
             raise ToolError(str(data.get("error", data)))
         if response.status_code == 404:
             raise _SessionGone(str(data.get("error", "")))
+        if response.status_code == 413:
+            raise _TooLarge(len(content), str(data.get("error", "")))
         if response.status_code != 200:
             raise SandboxError(
                 f"the {self.describe()} refused {method} {path}: HTTP "
@@ -202,6 +210,16 @@ class ServerHandle(ABC):
 
 class _SessionGone(SandboxError):
     """The server does not know the session: it restarted, or the session was closed."""
+
+
+class _TooLarge(SandboxError):
+    """The request is larger than the server takes: for a call, the agent's bad input."""
+
+    def __init__(self, size: int, limit: str) -> None:
+        super().__init__(
+            f"The call is too large for the API server: its request has {size:,} bytes "
+            f"({limit}). Send shorter arguments."
+        )
 
 
 class RemoteBackend:
@@ -254,7 +272,10 @@ class RemoteBackend:
             body["delay_s"] = float(delay_s)
             body["timeout_s"] = self.call_timeout_s
         start = time.perf_counter()
-        data = self._call_once(body)
+        try:
+            data = self._call_once(body)
+        except _TooLarge as exc:  # arguments too large: bad input, as validation says it
+            return ToolResult(Status.BAD_INPUT, None, str(exc), time.perf_counter() - start)
         if data is None:
             return timeout_result(self.call_timeout_s)
         result = self._result(data, time.perf_counter() - start)

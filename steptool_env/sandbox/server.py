@@ -19,9 +19,17 @@ protocol itself):
 ``DELETE /sessions/ID``      close the session
 ===========================  =============================================================
 
-HTTP 404 is an unknown session or path, 400 a malformed request, 500 a bug in an API
-implementation (the client raises :class:`~steptool_env.errors.ToolError`, as the
-embedded backend does).
+HTTP 404 is an unknown session or path, 400 a malformed request (the reason in
+``"error"``), 413 a body over ``max_body_bytes``, 503 a limit reached (sessions,
+connections, buffered bytes), 500 a bug in an API implementation (the client raises
+:class:`~steptool_env.errors.ToolError`, as the embedded backend does).
+
+The server has no authentication, so it only listens on loopback or a unix socket, and it
+holds out against hostile local clients (:class:`ServerLimits`, each a flag of the command
+below): session ids are unguessable and idle sessions expire; connections are capped (an
+idle keep-alive connection gives way to a new one), idle ones are closed and a request
+must arrive in time; what one connection, and all of them together, may buffer is bounded,
+and a connection whose call is delayed reads nothing more until it is answered.
 
 Run it with ``python -m steptool_env.sandbox.server --port 0`` (prints
 ``STEPTOOL-SANDBOX READY <url>`` once it serves) or ``--unix PATH``.
@@ -34,18 +42,20 @@ import asyncio
 import hashlib
 import ipaddress
 import json
+import math
 import os
+import secrets
 import signal
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from steptool_env.errors import StepToolError, ToolError
+from steptool_env.errors import ConfigError, StepToolError, ToolError
 from steptool_env.resources import suite_dir
 from steptool_env.sandbox.backend import ToolResult, execute, timeout_result
 from steptool_env.stabletoolbench.suite import PREFIX as STB_PREFIX
@@ -57,9 +67,14 @@ from steptool_env.world.suite import SuiteConfig
 PROTOCOL = 1
 """Version of the request/response format above; client and server must agree."""
 READY_PREFIX = "STEPTOOL-SANDBOX READY "
-MAX_SESSIONS = 4096
-MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_HEAD_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 256
+"""Deepest nesting of arrays/objects in a request body (argument validation allows 32)."""
+_PIPELINE_BYTES = 64 * 1024
+"""What a connection reads ahead while its call is delayed (then it reads no more)."""
+_BACKLOG = 128
+_FD_RESERVE = _BACKLOG + 32
+"""File descriptors kept free beyond the connection cap: a burst of accepts, logs, imports."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _REASONS = {
@@ -67,12 +82,91 @@ _REASONS = {
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     413: "Payload Too Large",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
     503: "Service Unavailable",
 }
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one server grants its clients; every field is a flag of the server command
+    (``--max-sessions`` ...), and its help text is the field's ``help``."""
+
+    max_sessions: int = field(
+        default=4096,
+        metadata=_help("open sessions at most; one more is refused (HTTP 503) naming this limit"),
+    )
+    session_idle_s: float = field(
+        default=600.0,
+        metadata=_help(
+            "a session unused this long is closed (the client replays its episode into a new "
+            "one, so a slow env loses nothing)"
+        ),
+    )
+    max_connections: int = field(
+        default=256,
+        metadata=_help(
+            "open connections at most (fewer if the process may open fewer files); at the cap "
+            "the longest-idle keep-alive connection gives way, else the newcomer gets HTTP 503"
+        ),
+    )
+    idle_timeout_s: float = field(
+        default=60.0,
+        metadata=_help("a keep-alive connection with no request for this long is closed"),
+    )
+    request_timeout_s: float = field(
+        default=10.0,
+        metadata=_help("a request's head and body must arrive within this long (else HTTP 408)"),
+    )
+    max_body_bytes: int = field(
+        default=32 * 1024 * 1024,
+        metadata=_help(
+            "largest request body (HTTP 413 beyond; the client answers such a call as bad "
+            "input). Far above what argument validation lets through, even JSON-escaped"
+        ),
+    )
+    max_buffered_bytes: int = field(
+        default=256 * 1024 * 1024,
+        metadata=_help("bytes of unanswered requests held over all connections (HTTP 503 beyond)"),
+    )
+    max_delay_s: float = field(
+        default=3600.0,
+        metadata=_help("largest delay_s a call may ask for (fault injection's slow_s is below it)"),
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f.name, value, "must be a number")
+            if f.type == "int" and not isinstance(value, int):
+                raise ConfigError(f.name, value, "must be an integer")
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f.name, value, "must be > 0")
+        if self.max_buffered_bytes < self.max_body_bytes + MAX_HEAD_BYTES:
+            raise ConfigError(
+                "max_buffered_bytes",
+                self.max_buffered_bytes,
+                "must hold at least one whole request (max_body_bytes + 64 KiB)",
+            )
+
+    def argv(self) -> list[str]:
+        """The server command's flags for the fields that differ from the defaults."""
+        default = ServerLimits()
+        return [
+            arg
+            for name, value in asdict(self).items()
+            if value != getattr(default, name)
+            for arg in (f"--{name.replace('_', '-')}", str(value))
+        ]
 
 
 _SERVED_CODE = (
@@ -112,10 +206,11 @@ class Delayed:
 class ApiService:
     """Transport-free request handling: ``handle(method, path, body) -> (code, payload)``."""
 
-    def __init__(self, suite: str = "toolbench") -> None:
+    def __init__(self, suite: str = "toolbench", limits: ServerLimits | None = None) -> None:
         from steptool_env.version import __version__
 
         self.suite = suite
+        self.limits = limits or ServerLimits()
         if suite.startswith(STB_PREFIX):
             stb = StbSuite.from_name(suite)
             self.seed = stb.mock_seed
@@ -134,13 +229,21 @@ class ApiService:
             "suite": suite,
             "seed": self.seed,
             "code": code_digest(suite),
+            "max_body_bytes": self.limits.max_body_bytes,
         }
+        self.clock: Callable[[], float] = time.monotonic
+        """What session expiry measures time with (tests pass a fake clock)."""
         self.sessions: dict[str, WorldState] = {}
+        self._used: dict[str, float] = {}
+        """When each session was last used; least recently used first (dicts keep order)."""
         self._created = 0
+        self._expired = 0
         self._started = time.monotonic()
         self._requests = 0
         self._calls_by_status: Counter[int] = Counter()
         self._http_errors: Counter[int] = Counter()
+        self.transport_stats: Callable[[], dict[str, int]] = dict
+        """Counters of the transport serving this service (connections), for ``/stats``."""
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]] | Delayed:
@@ -166,11 +269,15 @@ class ApiService:
             sid = parts[1]
             state = self.sessions.get(sid)
             if state is None:
-                raise _HttpError(404, f"no session {sid!r} (closed, or the server restarted)")
+                raise _HttpError(
+                    404, f"no session {sid[:64]!r} (closed, expired, or the server restarted)"
+                )
+            del self._used[sid]  # now the most recently used
+            self._used[sid] = self.clock()
             action = parts[2] if len(parts) == 3 else ""
             if action == "":
                 _allow(method, "DELETE")
-                del self.sessions[sid]
+                del self.sessions[sid], self._used[sid]
                 return 200, {"closed": sid}
             if action == "reset":
                 _allow(method, "POST")
@@ -185,20 +292,52 @@ class ApiService:
         raise _HttpError(404, f"no endpoint {method} /{'/'.join(parts)}")
 
     def _create(self) -> str:
-        if len(self.sessions) >= MAX_SESSIONS:
-            raise _HttpError(503, f"too many open sessions ({MAX_SESSIONS}); close some")
+        limit = self.limits.max_sessions
+        if len(self.sessions) >= limit:
+            self.expire_sessions()
+        if len(self.sessions) >= limit:
+            raise _HttpError(
+                503,
+                f"too many open sessions: {len(self.sessions)}, this server's limit "
+                f"(--max-sessions {limit}). Close the envs you no longer use; a session "
+                f"unused for {self.limits.session_idle_s:g} s closes by itself.",
+            )
         self._created += 1
-        sid = f"s{self._created}"
+        # Unguessable: another local process cannot reach (or close) an env's session.
+        sid = secrets.token_urlsafe(18)
         self.sessions[sid] = self._new_state()
+        self._used[sid] = self.clock()
         return sid
+
+    def expire_sessions(self, now: float | None = None) -> int:
+        """Close the sessions unused for ``session_idle_s``; returns how many."""
+        cutoff = (self.clock() if now is None else now) - self.limits.session_idle_s
+        stale = []
+        for sid, used in self._used.items():  # oldest first: stop at the first fresh one
+            if used > cutoff:
+                break
+            stale.append(sid)
+        for sid in stale:
+            del self._used[sid], self.sessions[sid]
+        self._expired += len(stale)
+        return len(stale)
 
     def _call(self, sid: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]] | Delayed:
         tool, api, arguments = req.get("tool"), req.get("api"), req.get("arguments")
         if not isinstance(tool, str) or not isinstance(api, str) or not isinstance(arguments, dict):
             raise _HttpError(400, 'a call needs "tool" and "api" strings and an "arguments" object')
         delay, timeout = req.get("delay_s", 0.0), req.get("timeout_s", 0.0)
-        if not all(isinstance(v, int | float) and 0 <= v < 1e6 for v in (delay, timeout)):
-            raise _HttpError(400, '"delay_s" and "timeout_s" must be numbers of seconds >= 0')
+        for name, value in (("delay_s", delay), ("timeout_s", timeout)):
+            if type(value) not in (int, float):  # not bool: true is no number of seconds
+                raise _HttpError(400, f'"{name}" must be a number of seconds, not {value!r:.40}')
+            if not 0 <= value < 1e6:
+                raise _HttpError(400, f'"{name}" must be seconds >= 0, not {value!r:.40}')
+        if delay > self.limits.max_delay_s:
+            raise _HttpError(
+                400,
+                f'"delay_s" is {delay:g} s, over this server\'s limit of '
+                f"{self.limits.max_delay_s:g} s (--max-delay-s)",
+            )
 
         def run() -> tuple[int, dict[str, Any]]:
             state = self.sessions.get(sid)
@@ -234,6 +373,8 @@ class ApiService:
             "http_errors": {str(k): v for k, v in sorted(self._http_errors.items())},
             "sessions_open": len(self.sessions),
             "sessions_created": self._created,
+            "sessions_expired": self._expired,
+            **self.transport_stats(),
         }
 
 
@@ -250,13 +391,32 @@ def _allow(method: str, expected: str) -> None:
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
+    too_deep = f"the body nests arrays/objects more than {MAX_JSON_DEPTH} levels deep"
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise _HttpError(400, too_deep) from None
+    except ValueError as exc:  # not JSON, not UTF-8, or an integer of over 4,300 digits
         raise _HttpError(400, f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise _HttpError(400, "the body must be a JSON object")
+    # Nested that deep, the code that reads a value could exhaust the recursion limit.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
+        raise _HttpError(400, too_deep)
     return data
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays/objects in ``value`` nest more than ``limit`` levels (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 # ---------------------------------------------------------------------------- transport
@@ -272,90 +432,265 @@ def _response(code: int, payload: dict[str, Any], keep_alive: bool) -> bytes:
     return head.encode("latin-1") + body
 
 
+def _connection_limit(wanted: int) -> int:
+    """``wanted``, lowered so that the open connections never exhaust the file limit."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return wanted
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - _FD_RESERVE))
+
+
+class _Connections:
+    """The open connections of one server: their cap, their timeouts, their buffers."""
+
+    def __init__(self, limits: ServerLimits) -> None:
+        self.limits = limits
+        self.cap = _connection_limit(limits.max_connections)
+        self.open: dict[_HttpProtocol, None] = {}
+        self.buffered = 0
+        """Bytes of unanswered requests over every connection."""
+        self.counts: Counter[str] = Counter()
+
+    def admit(self, conn: _HttpProtocol) -> bool:
+        """Register ``conn``; at the cap the longest-idle connection gives way, if any."""
+        if len(self.open) >= self.cap:
+            idle = [c for c in self.open if c.idle]
+            if not idle:
+                self.counts["connections_refused"] += 1
+                return False
+            oldest = min(idle, key=lambda c: c.since)
+            self.counts["connections_evicted"] += 1
+            oldest.drop()
+        self.open[conn] = None
+        return True
+
+    def sweep(self, now: float) -> None:
+        """Close idle connections past ``idle_timeout_s`` and requests past their time."""
+        for conn in list(self.open):
+            if conn.pending is not None:
+                continue  # a delayed call: bounded by max_delay_s
+            if conn.idle:
+                if now - conn.since > self.limits.idle_timeout_s:
+                    self.counts["idle_closed"] += 1
+                    conn.drop()
+            elif now - conn.since > self.limits.request_timeout_s:
+                self.counts["requests_timed_out"] += 1
+                conn.time_out()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "connections_open": len(self.open),
+            "connection_limit": self.cap,
+            "buffered_bytes": self.buffered,
+            **dict(sorted(self.counts.items())),
+        }
+
+
 class _HttpProtocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive and Content-Length bodies, over any stream transport.
 
     Requests on one connection are answered in order; a delayed answer holds back the
-    next request of its connection only.
+    next request of its connection only. Meanwhile the connection reads ahead at most
+    64 KiB (so a client that leaves is noticed at once, and its call dropped), and nothing
+    while the client does not read its answers: what it buffers stays within one request
+    plus one read. An answer that closes the connection half-closes it and discards what
+    the client still sends, so the client reads the answer whole.
     """
 
-    def __init__(self, service: ApiService) -> None:
+    def __init__(self, service: ApiService, connections: _Connections) -> None:
         self.service = service
+        self.connections = connections
+        self.limits = service.limits
         self.buf = bytearray()
+        self.counted = 0
+        """``len(self.buf)`` as last added to ``connections.buffered``."""
         self.transport: asyncio.Transport | None = None
-        self.busy = False
+        self.pending: asyncio.TimerHandle | None = None
+        """The timer of a delayed answer, while one is due."""
+        self.write_paused = False
+        self.closing = False
+        """The last answer is sent: what still arrives is discarded."""
         self.done = False
+        self.since = time.monotonic()
+        """When the current state began: idle since, or receiving a request since."""
 
+    @property
+    def idle(self) -> bool:
+        return not (self.buf or self.pending or self.write_paused or self.closing or self.done)
+
+    # ------------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        if not self.connections.admit(self):
+            self.done = True
+            limit = self.connections.cap
+            message = f"the server has {limit} connections open, its limit (--max-connections)"
+            transport.write(_response(503, {"error": message}, False))
+            transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.done = True
+        if self.pending is not None:  # the client gave up: the call never runs
+            self.pending.cancel()
+            self.pending = None
+        self.buf = bytearray()
+        self._account()
+        self.connections.open.pop(self, None)
 
     def data_received(self, data: bytes) -> None:
+        if self.closing or self.done:
+            return
+        if not self.buf:
+            self.since = time.monotonic()  # a new request begins
+        if self.connections.buffered + len(data) > self.limits.max_buffered_bytes:
+            self.connections.counts["refused_buffer_full"] += 1
+            limit = self.limits.max_buffered_bytes
+            return self._error(
+                503, f"the server holds {limit} bytes of unanswered requests, its limit"
+            )
         self.buf += data
         self._process()
+        self._flow()
+        self._account()
 
+    def pause_writing(self) -> None:  # the client does not read its answers
+        self.write_paused = True
+        self.since = time.monotonic()
+        self._flow()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self.since = time.monotonic()
+        self._flow()
+        self._process()
+        self._account()
+
+    # ------------------------------------------------------------------ requests
     def _process(self) -> None:
-        while not self.busy and not self.done:
+        while not (self.pending or self.write_paused or self.closing or self.done):
             end = self.buf.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
             if end < 0:
                 if len(self.buf) > MAX_HEAD_BYTES:
-                    self._send(431, {"error": "request head too large"}, False)
+                    self._error(431, f"the request head is over {MAX_HEAD_BYTES} bytes")
                 return
-            lines = self.buf[:end].decode("latin-1").split("\r\n")
-            request = lines[0].split(" ")
-            if len(request) != 3 or not request[2].startswith("HTTP/1."):
-                return self._send(400, {"error": "malformed request line"}, False)
-            headers = {}
-            for line in lines[1:]:
-                name, sep, value = line.partition(":")
-                if sep:
-                    headers[name.strip().lower()] = value.strip()
-            if "transfer-encoding" in headers:
-                return self._send(501, {"error": "send a Content-Length body"}, False)
             try:
-                length = int(headers.get("content-length", "0"))
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_BODY_BYTES:
-                return self._send(413, {"error": "bad or too large Content-Length"}, False)
+                method, target, keep_alive, length = self._head(end)
+            except _HttpError as exc:
+                return self._error(exc.code, exc.message)
             total = end + 4 + length
             if len(self.buf) < total:
                 return
             body = bytes(self.buf[end + 4 : total])
             del self.buf[:total]
-            keep_alive = request[2] == "HTTP/1.1" and headers.get("connection", "") != "close"
             try:
-                result = self.service.handle(request[0], request[1], body)
+                result = self.service.handle(method, target, body)
             except Exception as exc:  # a server bug: answer it rather than drop the connection
                 result = 500, {"error": f"sandbox server error: {exc!r}"}
             if isinstance(result, Delayed):
-                self.busy = True
-                asyncio.get_running_loop().call_later(
+                self.pending = asyncio.get_running_loop().call_later(
                     result.seconds, self._delayed, result, keep_alive
                 )
+                self._flow()
                 return
             self._send(*result, keep_alive)
 
+    def _head(self, end: int) -> tuple[str, str, bool, int]:
+        """Method, target, keep-alive and body length of the request head ending at ``end``."""
+        lines = self.buf[:end].decode("latin-1").split("\r\n")
+        request = lines[0].split(" ")
+        if len(request) != 3 or not request[2].startswith("HTTP/1."):
+            raise _HttpError(400, "malformed request line")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise _HttpError(400, f"malformed header line {line[:40]!r}")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length" and headers.get(name, value) != value:
+                raise _HttpError(400, "conflicting Content-Length headers")
+            headers[name] = value
+        if "transfer-encoding" in headers:
+            raise _HttpError(501, "send a Content-Length body (no Transfer-Encoding)")
+        raw = headers.get("content-length", "0")
+        if not (raw.isascii() and raw.isdigit()):  # int() would take "0_2", " +2", "²"
+            raise _HttpError(400, f"malformed Content-Length {raw[:40]!r}: want decimal digits")
+        length = int(raw) if len(raw) <= 18 else math.inf
+        if length > self.limits.max_body_bytes:
+            raise _HttpError(
+                413,
+                f"the body has {raw[:40]} bytes, over this server's limit of "
+                f"{self.limits.max_body_bytes} (--max-body-bytes)",
+            )
+        keep_alive = request[2] == "HTTP/1.1" and headers.get("connection", "") != "close"
+        return request[0], request[1], keep_alive, int(length)
+
     def _delayed(self, pending: Delayed, keep_alive: bool) -> None:
-        self.busy = False
+        self.pending = None
         if self.done:
-            return  # the client gave up; the call never runs
+            return
         try:
             result = pending.then()
         except Exception as exc:
             result = 500, {"error": f"sandbox server error: {exc!r}"}
         self._send(*result, keep_alive)
+        self._flow()
         self._process()
+        self._account()
 
+    # ------------------------------------------------------------------ answers, closing
     def _send(self, code: int, payload: dict[str, Any], keep_alive: bool) -> None:
         assert self.transport is not None
         self.transport.write(_response(code, payload, keep_alive))
+        self.since = time.monotonic()
         if not keep_alive:
-            self.done = True
-            self.transport.close()
+            # Half-close and drain: closing outright with unread bytes would reset the
+            # connection and could destroy the answer before the client reads it.
+            self.closing = True
+            self.buf.clear()
+            self._flow()
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            else:
+                self.transport.close()
+
+    def _error(self, code: int, message: str) -> None:
+        self.service._http_errors[code] += 1
+        self._send(code, {"error": message}, False)
+        self._account()
+
+    def _flow(self) -> None:
+        """Read while the connection can act on what arrives (or discards it)."""
+        assert self.transport is not None
+        if self.closing or not (
+            self.write_paused or (self.pending is not None and len(self.buf) > _PIPELINE_BYTES)
+        ):
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
+
+    def _account(self) -> None:
+        size = len(self.buf)
+        self.connections.buffered += size - self.counted
+        self.counted = size
+
+    def drop(self) -> None:
+        """Close now (an idle connection; the client opens another when it needs one)."""
+        self.connections.open.pop(self, None)
+        if self.transport is not None:
+            self.transport.abort() if self.closing or self.write_paused else self.transport.close()
+
+    def time_out(self) -> None:
+        """The request did not arrive in time: answer 408, or close if that cannot be sent."""
+        if self.closing or self.write_paused:
+            return self.drop()
+        seconds = self.limits.request_timeout_s
+        self._error(408, f"the request did not arrive within {seconds:g} s")
 
 
 async def serve(
@@ -370,23 +705,39 @@ async def serve(
     """Serve ``service`` until ``stop`` is set (or forever); ``ready(url)`` once listening."""
 
     loop = asyncio.get_running_loop()
+    limits = service.limits
+    connections = _Connections(limits)
+    service.transport_stats = connections.stats
 
     def factory() -> _HttpProtocol:
-        return _HttpProtocol(service)
+        return _HttpProtocol(service, connections)
 
     if unix:
         if os.path.exists(unix):
             os.unlink(unix)
-        server = await loop.create_unix_server(factory, path=unix)
+        server = await loop.create_unix_server(factory, path=unix, backlog=_BACKLOG)
         url = f"unix:{unix}"
     else:
-        server = await loop.create_server(factory, host, port)
+        server = await loop.create_server(factory, host, port, backlog=_BACKLOG)
         bound = server.sockets[0].getsockname()
         url = f"http://{bound[0]}:{bound[1]}"
+
+    async def sweep() -> None:
+        shortest = min(limits.idle_timeout_s, limits.request_timeout_s, limits.session_idle_s)
+        tick = min(1.0, max(0.01, shortest / 4))
+        while True:
+            await asyncio.sleep(tick)
+            connections.sweep(time.monotonic())
+            service.expire_sessions()
+
     stop = stop or asyncio.Event()
-    async with server:
-        ready(url)
-        await stop.wait()
+    sweeper = asyncio.create_task(sweep())
+    try:
+        async with server:
+            ready(url)
+            await stop.wait()
+    finally:
+        sweeper.cancel()
 
 
 def _loopback(host: str) -> str:
@@ -451,11 +802,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check", metavar="SOCKET", help="health-check the server on SOCKET, exit 0 if healthy"
     )
+    for f in fields(ServerLimits):
+        parser.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=int if f.type == "int" else float,
+            default=f.default,
+            help=f"{f.metadata['help']} (default {f.default})",
+        )
     args = parser.parse_args(argv)
     if args.check:
         return _check(args.check)
     try:
-        service = ApiService(args.suite)
+        limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
+        service = ApiService(args.suite, limits)
     except StepToolError as exc:
         print(f"steptool sandbox server: {exc}", file=sys.stderr)
         return 2

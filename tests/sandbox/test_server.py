@@ -6,7 +6,7 @@ import json
 import socket
 import subprocess
 import sys
-import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +14,7 @@ from steptool_env.sandbox.server import PROTOCOL, ApiService, Delayed, main
 from steptool_env.tools.status import Status
 from steptool_env.world.suite import Suite
 from steptool_env.world.tasks import StateFact
+from tests.sandbox.conftest import served
 
 CALL = {"tool": "football_data", "api": "list_leagues", "arguments": {}}
 
@@ -117,33 +118,9 @@ def test_stats_count_calls_by_status(service: ApiService) -> None:
 
 # ------------------------------------------------------------------------ over a socket
 @pytest.fixture(scope="module")
-def server_port(service: ApiService):
-    import asyncio
-
-    from steptool_env.sandbox.server import serve
-
-    ready = threading.Event()
-    box: dict = {}
-
-    def run() -> None:
-        async def go() -> None:
-            box["loop"] = asyncio.get_running_loop()
-            box["stop"] = asyncio.Event()
-
-            def on_ready(url: str) -> None:
-                box["port"] = int(url.rsplit(":", 1)[1])
-                ready.set()
-
-            await serve(service, port=0, ready=on_ready, stop=box["stop"])
-
-        asyncio.run(go())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield box["port"]
-    box["loop"].call_soon_threadsafe(box["stop"].set)
-    thread.join(5)
+def server_port(service: ApiService) -> Iterator[int]:
+    with served(service) as port:
+        yield port
 
 
 def exchange(port: int, raw: bytes) -> bytes:
@@ -171,7 +148,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(server_port: int) -> 
     ("raw", "code"),
     [
         (b"garbage\r\n\r\n", b"400"),
-        (b"GET /health HTTP/1.1\r\nContent-Length: nine\r\n\r\n", b"413"),
+        (b"GET /health HTTP/1.1\r\nContent-Length: nine\r\n\r\n", b"400"),
         (b"POST /sessions HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", b"413"),
         (b"POST /sessions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"501"),
         (b"GET /x HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
