@@ -9,8 +9,10 @@ rows skip, with the reason, where no Docker engine answers.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,6 +33,17 @@ def _docker_missing() -> str | None:
     except Exception as exc:
         return str(exc)
     return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    """Once the benchmarks are done and the pools shut, no server of this process remains."""
+    yield
+    from steptool_env.sandbox.pool import shutdown_pools
+    from tests.sandbox.conftest import leftovers
+
+    shutdown_pools()
+    assert leftovers(os.getpid(), docker=_docker_missing() is None) == {}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -125,7 +138,9 @@ def test_container_cold_start(benchmark) -> None:
         pytest.skip(f"no Docker engine: {reason}")
     from steptool_env.sandbox.container import ContainerServer
 
-    ContainerServer().start()  # builds the image if needed; not part of the timing
+    warm = ContainerServer()
+    warm.start()  # builds the image if needed; not part of the timing
+    warm.stop()
     servers: list[ContainerServer] = []
 
     def cold_start() -> None:

@@ -198,12 +198,15 @@ def _sandbox_status(args: argparse.Namespace) -> int:
 
 
 def _sandbox_prune(args: argparse.Namespace) -> int:
-    from steptool_env.sandbox.container import docker_client, prune_containers
+    from steptool_env.sandbox.container import docker_client, prune_containers, prune_socket_dirs
     from steptool_env.sandbox.image import IMAGE_REPOSITORY, default_tag
 
     client = docker_client()
     removed = prune_containers(client, everything=args.all)
     print(f"removed {len(removed)} container(s){': ' + ', '.join(removed) if removed else ''}")
+    folders = [str(f) for f in prune_socket_dirs()]
+    if folders:
+        print(f"removed {len(folders)} socket folder(s) left alone: {', '.join(folders)}")
     if args.images:
         current = default_tag()
         for image in client.images.list(name=IMAGE_REPOSITORY):

@@ -5,13 +5,16 @@ server through a unix socket in a private host folder bind-mounted at ``/run/ste
 It runs with a read-only root filesystem (a small tmpfs at ``/tmp``), a non-root user, all
 capabilities dropped, ``no-new-privileges``, and memory, CPU and pids limits; every
 container carries the label ``io.steptool.sandbox=container`` plus its owner's pid and
-host, so containers left by a killed process are found and removed
-(:func:`prune_containers`, also ``steptool sandbox prune``).
+host, and its socket folder is named ``steptool-sandbox-<owner pid>-*``, so what a killed
+process left is found and removed (:func:`prune_containers`, also ``steptool sandbox
+prune``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from steptool_env.errors import ConfigError, SandboxError, require
 from steptool_env.sandbox.image import ensure_image
 from steptool_env.sandbox.remote import ServerHandle
+from steptool_env.sandbox.server import ServerLimits
 
 if TYPE_CHECKING:
     import httpx
@@ -32,6 +36,8 @@ OWNER_PID = "io.steptool.owner-pid"
 OWNER_HOST = "io.steptool.owner-host"
 SOCKET_DIR = "/run/steptool"
 SANDBOX_UID = 10001
+SOCKET_DIR_PREFIX = "steptool-sandbox-"
+_SOCKET_DIR_NAME = re.compile(rf"{SOCKET_DIR_PREFIX}(\d+)-[^/]+")
 _counter = 0
 _counter_lock = threading.Lock()
 
@@ -110,10 +116,16 @@ class ContainerServer(ServerHandle):
 
     kind = "docker"
 
-    def __init__(self, suite: str = "toolbench", options: DockerOptions | None = None) -> None:
+    def __init__(
+        self,
+        suite: str = "toolbench",
+        options: DockerOptions | None = None,
+        limits: ServerLimits | None = None,
+    ) -> None:
         options = options or DockerOptions()
         super().__init__(suite, options.startup_timeout_s)
         self.options = options
+        self.limits = limits or ServerLimits()
         self.container: Any = None
         self._dir: Path | None = None
 
@@ -124,7 +136,7 @@ class ContainerServer(ServerHandle):
         image = ensure_image(
             client, self.options.image, self.options.base_image, self.options.build
         )
-        self._dir = Path(tempfile.mkdtemp(prefix="steptool-sandbox-"))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-"))
         if os.getuid() == 0:
             os.chown(self._dir, SANDBOX_UID, SANDBOX_UID)
             user = f"{SANDBOX_UID}:{SANDBOX_UID}"
@@ -133,10 +145,14 @@ class ContainerServer(ServerHandle):
         with _counter_lock:
             _counter += 1
             name = f"steptool-sandbox-{os.getpid()}-{_counter}"
+        docker = require("docker", "docker")
         try:
             self.container = client.containers.run(
                 image,
-                command=["--suite", self.suite, "--unix", f"{SOCKET_DIR}/api.sock"],
+                command=[
+                    *("--suite", self.suite, "--unix", f"{SOCKET_DIR}/api.sock"),
+                    *self.limits.argv(),
+                ],
                 name=name,
                 detach=True,
                 user=user,
@@ -148,9 +164,16 @@ class ContainerServer(ServerHandle):
                 volumes={str(self._dir): {"bind": SOCKET_DIR, "mode": "rw"}},
                 **isolation_settings(self.options),
             )
-        except require("docker", "docker").errors.DockerException as exc:
+        except BaseException as exc:
+            # Created but not handed back (an interrupt, a timeout): remove it by its name.
+            with contextlib.suppress(docker.errors.DockerException):
+                client.containers.get(name).remove(force=True)
             self._terminate()
-            raise SandboxError(f"could not start a sandbox container from {image}: {exc}") from exc
+            if isinstance(exc, docker.errors.DockerException):
+                raise SandboxError(
+                    f"could not start a sandbox container from {image}: {exc}"
+                ) from exc
+            raise
         return "http://sandbox", httpx.HTTPTransport(uds=str(self._dir / "api.sock"), retries=0)
 
     def _terminate(self) -> None:
@@ -203,7 +226,8 @@ def sandbox_containers(client: Any = None, all_owners: bool = True) -> list[Any]
 
 
 def prune_containers(client: Any = None, everything: bool = False) -> list[str]:
-    """Remove sandbox containers whose owner process on this host is gone (or all of them).
+    """Remove sandbox containers whose owner process on this host is gone (or all of them),
+    with their socket folders (:func:`prune_socket_dirs` removes the folders left alone).
 
     Returns the names removed.
     """
@@ -216,8 +240,28 @@ def prune_containers(client: Any = None, everything: bool = False) -> list[str]:
                 continue
             if _owner_alive(container.labels.get(OWNER_PID, "")):
                 continue
+        folders = [
+            Path(m["Source"])
+            for m in container.attrs.get("Mounts", [])
+            if m.get("Destination") == SOCKET_DIR and m.get("Source")
+        ]
         container.remove(force=True)
+        for folder in folders:
+            if folder.name.startswith(SOCKET_DIR_PREFIX):  # never another folder mounted there
+                shutil.rmtree(folder, ignore_errors=True)
         removed.append(container.name)
+    return removed
+
+
+def prune_socket_dirs(tmp: str | Path | None = None) -> list[Path]:
+    """Remove the socket folders whose owner process is gone (from before its container
+    started, or whose container was removed by hand); returns the folders removed."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{SOCKET_DIR_PREFIX}*"):
+        match = _SOCKET_DIR_NAME.fullmatch(folder.name)
+        if match and folder.is_dir() and not _owner_alive(match.group(1)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
     return removed
 
 

@@ -4,7 +4,9 @@ Every env with ``backend="http"`` (or ``"docker"``) and the same options leases 
 on one pool's servers: a server is started when the first env needs it, takes up to
 ``max_sessions_per_server`` envs, and is stopped when its last env closes -- or at
 interpreter exit, whichever comes first. :meth:`ServerPool.keep_warm` keeps the servers
-running between envs (benchmarks, or tests that open many envs one after another).
+running between envs (benchmarks, or tests that open many envs one after another). A
+server the pool has stopped is closed for good: a backend still holding it fails on its
+next call instead of starting a server that no pool would stop.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class ServerPool:
             if self._leases[server] > 0 or self._warm:
                 return
             del self._leases[server]
-        server.stop()
+        server.close()
 
     @contextmanager
     def keep_warm(self) -> Iterator[ServerPool]:
@@ -75,7 +77,7 @@ class ServerPool:
                 for server in idle:
                     del self._leases[server]
             for server in idle:
-                server.stop()
+                server.close()
 
     def close(self) -> None:
         """Stop every server now (backends still leased fail on their next call)."""
@@ -83,7 +85,7 @@ class ServerPool:
             servers = list(self._leases)
             self._leases.clear()
         for server in servers:
-            server.stop()
+            server.close()
 
 
 _POOLS: dict[Hashable, ServerPool] = {}

@@ -8,10 +8,15 @@ backend replays the journal into a new session, so the episode goes on with exac
 state it had (the APIs are deterministic). If that fails too, the call raises
 :class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
 infrastructure error -- never as a plain 0.
+
+Every server this process starts is stopped at interpreter exit (:func:`stop_all_servers`),
+however it was started, and none starts or restarts once the exit has begun: a normal exit
+leaves no container, socket folder or server process behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import threading
@@ -33,6 +38,11 @@ from steptool_env.tools.status import Status
 
 if TYPE_CHECKING:
     import httpx
+
+_LIVE: set[ServerHandle] = set()
+"""The servers of this process that are started (held here until stopped)."""
+_LIVE_LOCK = threading.Lock()
+_exiting = False
 
 _GRACE_S = 1.0
 """How much longer than ``call_timeout_s`` the client waits for the server's own answer."""
@@ -59,6 +69,7 @@ class ServerHandle(ABC):
         self._transport: httpx.HTTPTransport | None = None
         self._base = ""
         self._urls: dict[str, httpx.URL] = {}
+        self._closed = False
         self.max_body_bytes: int | None = None
         """The largest request body the server takes (from its health answer; None: unknown)."""
 
@@ -81,9 +92,15 @@ class ServerHandle(ABC):
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         with self._lock:
-            self._base, self._transport = self._launch()
-            self._urls = {}
+            if self._closed:
+                raise SandboxError(f"the {self.describe()} was shut down; it does not restart")
+            with _LIVE_LOCK:
+                if _exiting:
+                    raise SandboxError("the interpreter is exiting: no sandbox server starts now")
+                _LIVE.add(self)  # before launching: whatever the launch leaves is stopped at exit
             try:
+                self._base, self._transport = self._launch()
+                self._urls = {}
                 self._wait_healthy()
             except BaseException:
                 self.stop()
@@ -95,7 +112,16 @@ class ServerHandle(ABC):
             if self._transport is not None:
                 self._transport.close()
                 self._transport = None
-            self._terminate()
+            try:
+                self._terminate()
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(self)
+
+    def close(self) -> None:
+        """Stop for good: a backend that finds the server gone no longer restarts it."""
+        self._closed = True
+        self.stop()
 
     def restart(self, seen_generation: int) -> None:
         """Restart unless another backend already did since ``seen_generation``."""
@@ -220,6 +246,24 @@ class _TooLarge(SandboxError):
             f"The call is too large for the API server: its request has {size:,} bytes "
             f"({limit}). Send shorter arguments."
         )
+
+
+def stop_all_servers() -> None:
+    """Stop every server this process started, and start none from now on.
+
+    Runs at interpreter exit (registered below), so servers started outside a pool are
+    stopped too, and a thread still stepping an env cannot bring one back.
+    """
+    global _exiting
+    with _LIVE_LOCK:
+        _exiting = True
+        servers = list(_LIVE)
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+atexit.register(stop_all_servers)
 
 
 class RemoteBackend:

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 if TYPE_CHECKING:
     from steptool_env.sandbox.server import ApiService
+
+
+@pytest.fixture(scope="package", autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    """After the sandbox tests, with the pools shut, no server of this process remains."""
+    yield
+    from steptool_env.sandbox.pool import shutdown_pools
+    from tests.conftest import docker_unavailable
+
+    shutdown_pools()
+    assert leftovers(os.getpid(), docker=docker_unavailable() is None) == {}
 
 
 @contextmanager
@@ -94,3 +110,55 @@ def child_env(backend: str, attribute: str, kill: bool) -> str:
     child.stdin.close()
     child.stdout.close()
     return printed
+
+
+def server_processes(parent: int | None = None, pids: Iterable[int] = ()) -> list[int]:
+    """Running API-mock server processes: the children of ``parent``, and any of ``pids``."""
+    wanted = set(pids)
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z" or b"steptool_env.sandbox.server" not in cmdline:
+            continue  # (a zombie has exited: only its parent's wait is missing)
+        pid, ppid = int(proc.name), int(fields[1])
+        if pid in wanted or ppid == parent:
+            found.append(pid)
+    return found
+
+
+def leftovers(owner: int, docker: bool, server_pids: Iterable[int] = ()) -> dict[str, list]:
+    """What the sandbox of process ``owner`` left behind: containers (any state), socket
+    folders, networks and server processes; empty kinds are left out."""
+    from steptool_env.sandbox.container import LABEL, OWNER_PID, SOCKET_DIR_PREFIX
+
+    found: dict[str, list] = {
+        "socket folders": sorted(
+            str(p) for p in Path(tempfile.gettempdir()).glob(f"{SOCKET_DIR_PREFIX}{owner}-*")
+        ),
+        "server processes": server_processes(owner, server_pids),
+    }
+    if docker:
+        from steptool_env.sandbox.container import docker_client
+
+        client = docker_client()
+        found["containers"] = [
+            c.name
+            for c in client.containers.list(all=True, filters={"label": f"{LABEL}=container"})
+            if c.labels.get(OWNER_PID) == str(owner)
+        ]
+        # The containers have no network at all: none may ever be created.
+        found["networks"] = [
+            n.name
+            for n in client.networks.list()
+            if n.name not in ("bridge", "host", "none")
+            and (
+                "steptool" in n.name
+                or any(k.startswith("io.steptool") for k in (n.attrs.get("Labels") or {}))
+            )
+        ]
+    return {kind: items for kind, items in found.items() if items}

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
 from steptool_env.cli import main
 from steptool_env.errors import SandboxError
 from steptool_env.sandbox import container as container_mod
-from steptool_env.sandbox.container import LABEL, DockerOptions, prune_containers
+from steptool_env.sandbox.container import (
+    LABEL,
+    SOCKET_DIR_PREFIX,
+    DockerOptions,
+    prune_containers,
+    sandbox_containers,
+)
 from steptool_env.sandbox.image import default_tag, ensure_image
 from tests.sandbox.conftest import child_env
 
@@ -60,10 +68,20 @@ def test_the_container_is_locked_down(docker_ready: None) -> None:
 
 
 @pytest.mark.docker
-def test_orphans_of_a_killed_process_are_pruned(docker_ready: None) -> None:
-    name = child_env("docker", "container.name", kill=True)
-    assert name.startswith("steptool-sandbox-")
-    assert name in prune_containers()
+def test_orphans_of_a_killed_process_are_pruned(
+    docker_ready: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The container and its host socket folder (which `sandbox prune` used to leave)."""
+    folder = Path(child_env("docker", "_dir", kill=True))
+    assert folder.is_dir() and folder.name.startswith(SOCKET_DIR_PREFIX)
+    (name,) = (
+        c.name
+        for c in sandbox_containers()
+        if any(m["Source"] == str(folder) for m in c.attrs["Mounts"])
+    )
+    assert main(["sandbox", "prune"]) == 0
+    assert name in capsys.readouterr().out
+    assert not folder.exists()
     assert name not in prune_containers()
 
 
