@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,17 @@ def closed_by_server(sock: socket.socket) -> bool:
     return True
 
 
+def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Whether ``check()`` comes true within ``timeout`` seconds (the server is another
+    thread or process: what it does after a client's move takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def rss_bytes(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return (
@@ -83,7 +94,6 @@ def rss_bytes(pid: int) -> int:
 def small() -> Iterator[tuple[ApiService, int]]:
     """A server with small limits, served from a thread: (service, port)."""
     limits = ServerLimits(
-        max_connections=4,
         idle_timeout_s=0.3,
         request_timeout_s=0.3,
         max_body_bytes=16 * 1024,
@@ -114,7 +124,8 @@ def test_bytes_sent_while_a_call_is_delayed_are_not_buffered() -> None:
         grown = rss_bytes(pid) - before
         during = ask(port, "GET", "/stats")[1]
         sock.close()
-        time.sleep(0.4)  # past the delay: the connection is gone, with what it held
+        # Past the delay, the connection is gone, with what it held.
+        assert eventually(lambda: ask(port, "GET", "/stats")[1]["connections_open"] == 1)
         after = ask(port, "GET", "/stats")[1]
     # Only the kernel's socket buffers took the junk (a few MB); the server read ~nothing.
     assert sent < 32 * 1024 * 1024, f"the server read {sent / 2**20:.0f} MiB of junk"
@@ -131,10 +142,9 @@ def test_a_client_that_leaves_during_a_delay_is_dropped_at_once(
     calls = service.stats()["calls"]
     with connect(port) as sock:
         sock.sendall(request("POST", f"/sessions/{sid}/call", dict(CALL, delay_s=2.0)))
-        time.sleep(0.05)
-    time.sleep(0.1)
-    stats = service.stats()
-    assert stats["connections_open"] == 0 and stats["calls"] == calls
+        assert eventually(lambda: service.stats()["connections_open"] == 1)
+    assert eventually(lambda: service.stats()["connections_open"] == 0, timeout=1.0)
+    assert service.stats()["calls"] == calls
 
 
 def test_delay_s_is_capped_and_must_be_a_number(small: tuple[ApiService, int]) -> None:
@@ -196,31 +206,30 @@ def test_a_request_must_arrive_in_time(small: tuple[ApiService, int]) -> None:
             assert closed_by_server(sock)
 
 
-def test_at_the_cap_idle_connections_give_way_and_busy_ones_refuse(
-    small: tuple[ApiService, int],
-) -> None:
-    service, port = small
-    # Four connections each in the middle of a request: a fifth is refused, with the reason.
-    busy = [connect(port) for _ in range(4)]
-    for sock in busy:
-        sock.sendall(b"GET /health HTTP/1.1\r\n")
-    time.sleep(0.05)
-    with connect(port) as sock:
-        code, data = read_answer(sock)
-    assert code == 503 and "--max-connections" in data["error"]
-    for sock in busy:
-        sock.close()
-    time.sleep(0.05)
-    # Four idle keep-alive connections: a fifth is served, and the oldest idle one closed.
-    idle = [connect(port) for _ in range(4)]
-    for sock in idle:
-        sock.sendall(request("GET", "/health"))
-        assert read_answer(sock)[0] == 200
-    assert ask(port, "GET", "/health")[0] == 200
-    assert closed_by_server(idle[0])
-    for sock in idle:
-        sock.close()
-    assert service.stats()["connections_evicted"] >= 1
+def test_at_the_cap_idle_connections_give_way_and_busy_ones_refuse() -> None:
+    service = ApiService("toolbench", ServerLimits(max_connections=4))
+    with served(service) as port:
+        # Four connections each in the middle of a request: a fifth is refused, with the reason.
+        busy = [connect(port) for _ in range(4)]
+        for sock in busy:
+            sock.sendall(b"GET /health HTTP/1.1\r\n")
+        assert eventually(lambda: service.stats()["buffered_bytes"] == 4 * 22)
+        with connect(port) as sock:
+            code, data = read_answer(sock)
+        assert code == 503 and "--max-connections" in data["error"]
+        for sock in busy:
+            sock.close()
+        assert eventually(lambda: service.stats()["connections_open"] == 0)
+        # Four idle keep-alive connections: a fifth is served, and the oldest idle one closed.
+        idle = [connect(port) for _ in range(4)]
+        for sock in idle:
+            sock.sendall(request("GET", "/health"))
+            assert read_answer(sock)[0] == 200
+        assert ask(port, "GET", "/health")[0] == 200
+        assert closed_by_server(idle[0])
+        for sock in idle:
+            sock.close()
+        assert service.stats()["connections_evicted"] >= 1
 
 
 # ------------------------------------------------------------------------ H3: sessions
