@@ -16,8 +16,12 @@ observation, never a crash.
 
 **Training payload.** Every reply carries an :class:`LMSample` (``Reply.sample``): the
 context token ids exactly as the model saw them, the generated action ids and their
-log-probabilities under the sampling policy (temperature 1, no top-p), so a trainer learns
-from the very tokens that were generated (no re-tokenisation drift).
+log-probabilities under the distribution they were sampled from
+(:func:`sampling_log_softmax`: the logits divided by the temperature, restricted to the
+top-p nucleus and renormalised; temperature 1 for greedy decoding), so a trainer learns from
+the very tokens that were generated (no re-tokenisation drift), on-policy at any temperature
+and top-p. Only the last position's logits are computed (``logits_to_keep=1``): the
+prompt's full ``(batch, length, vocabulary)`` logits are never built.
 
 Needs the ``train`` extra (torch, transformers).
 """
@@ -97,8 +101,9 @@ class LMSample:
     action_ids: np.ndarray
     """Generated token ids, the stop token included when one was generated (int64)."""
     logprobs: np.ndarray
-    """Log-probability of each action token under the policy at temperature 1 (float32);
-    empty for demonstrations that were not generated."""
+    """Log-probability of each action token under the sampling distribution (see
+    :func:`sampling_log_softmax`; float32); empty for demonstrations that were not
+    generated."""
     stopped: bool = True
     """False when generation hit ``max_new_tokens`` before a stop token."""
 
@@ -253,17 +258,11 @@ def generate(
     step_ids, step_pos = ids, position
     with torch.inference_mode():
         for _ in range(max_new_tokens):
-            out = model(
-                input_ids=step_ids,
-                attention_mask=mask,
-                position_ids=step_pos,
-                past_key_values=cache,
-                use_cache=True,
-            )
+            out = _last_logits(model, step_ids, mask, step_pos, cache)
             cache = out.past_key_values
             logits = out.logits[:, -1, :].float().cpu()
-            logp = torch.log_softmax(logits, dim=-1)
-            chosen = _choose(logits, temperature, top_p, generators)
+            logp = sampling_log_softmax(logits, temperature, top_p)
+            chosen = _choose(logp, temperature, generators)
             for i in range(n):
                 if done[i]:
                     continue
@@ -291,16 +290,41 @@ def generate(
     ]
 
 
-def _choose(logits: Any, temperature: float, top_p: float, generators: Sequence[Any] | None) -> Any:
+def _last_logits(model: Any, ids: Any, mask: Any, position: Any, cache: Any) -> Any:
+    """One decoding step with logits at the last position only."""
+    kwargs = dict(input_ids=ids, attention_mask=mask, position_ids=position, past_key_values=cache)
+    try:
+        return model(**kwargs, use_cache=True, logits_to_keep=1)
+    except TypeError:  # a model without logits_to_keep
+        return model(**kwargs, use_cache=True)
+
+
+def sampling_log_softmax(logits: Any, temperature: float, top_p: float) -> Any:
+    """Log-probabilities of the distribution that decoding samples from, row by row.
+
+    The logits are divided by ``temperature`` (1 when it is 0: greedy decoding picks the
+    most likely token of the plain distribution); with ``top_p < 1`` only the nucleus, the
+    most likely tokens up to and including the one whose cumulative probability reaches
+    ``top_p``, keeps probability, renormalised (log-probability ``-inf`` elsewhere). The
+    trainer scores actions with this same function, so rollouts are on-policy."""
+    torch = require("torch", "train")
+    scaled = logits / temperature if temperature > 0 else logits
+    logp = torch.log_softmax(scaled, dim=-1)
+    if top_p >= 1.0 or temperature <= 0:
+        return logp
+    with torch.no_grad():
+        sorted_lp, order = logp.sort(dim=-1, descending=True)
+        p = sorted_lp.exp()
+        keep_sorted = p.cumsum(-1) - p < top_p
+        keep = torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
+    return torch.log_softmax(scaled.masked_fill(~keep, float("-inf")), dim=-1)
+
+
+def _choose(logp: Any, temperature: float, generators: Sequence[Any] | None) -> Any:
     torch = require("torch", "train")
     if temperature <= 0:
-        return logits.argmax(dim=-1)
-    probs = torch.softmax(logits / temperature, dim=-1)
-    if top_p < 1.0:
-        sorted_p, order = probs.sort(dim=-1, descending=True)
-        keep = sorted_p.cumsum(-1) - sorted_p < top_p
-        sorted_p = sorted_p * keep
-        probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+        return logp.argmax(dim=-1)
+    probs = logp.exp()
     rows = []
     for i in range(probs.shape[0]):
         g = generators[i] if generators is not None else None
@@ -411,4 +435,4 @@ def load_model(model: str, tokenizer: str = "", device: str = "auto", dtype: str
 def _local_only(source: ModelSource) -> bool:
     # a folder never needs the hub; HF_HUB_OFFLINE is read here, not when huggingface_hub
     # was imported, so setting it later still keeps the hub unasked
-    return source.kind == "folder" or offline_var() is not None
+    return source.kind != "hub" or offline_var() is not None

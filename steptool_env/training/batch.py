@@ -15,6 +15,12 @@ tokens: prompt and observation tokens are never gathered, so they get exactly ze
 value and KL gradient.
 
 **Values.** V(s_t) is read from the hidden state at the last context token before action t.
+
+**Log-probs.** Action tokens are scored under the distribution the rollout sampled from
+(:func:`~steptool_env.agents.lm_agent.sampling_log_softmax` at the run's temperature), the
+very function generation used, so a rollout at any temperature is learned from on-policy.
+(Training samples without top-p truncation: ``TrainConfig`` refuses ``top_p < 1`` for
+PPO/GRPO, since a token outside the current nucleus would have log-probability ``-inf``.)
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from steptool_env.agents.lm_agent import sampling_log_softmax
 from steptool_env.errors import require
 
 
@@ -117,9 +124,10 @@ def forward(
     pad_id: int,
     *,
     with_entropy: bool = True,
+    temperature: float = 1.0,
 ) -> ForwardOut:
-    """Run ``model`` on right-padded ``sequences``; gather action-token log-probs, entropies
-    and (with a value head) values."""
+    """Run ``model`` on right-padded ``sequences``; gather action-token log-probs (under the
+    sampling distribution at ``temperature``), entropies and (with a value head) values."""
     torch = require("torch", "train")
     device = next(model.parameters()).device
     width = max(len(s.ids) for s in sequences)
@@ -151,7 +159,7 @@ def forward(
     p = torch.tensor(pred_pos, device=device)
     selected = hidden[r, p]
     logits = _project(model, selected).float()
-    logp_all = torch.log_softmax(logits, dim=-1)
+    logp_all = sampling_log_softmax(logits, temperature, 1.0)
     tgt = torch.tensor(targets, device=device)
     logprobs = logp_all.gather(-1, tgt[:, None]).squeeze(-1)
     entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None

@@ -80,9 +80,11 @@ class TrainConfig:
     """Weight of SuccCalling against Contribution in the step reward ``(α·s + c)/(1 + α)``;
     0 pays Contribution only, which repeated valid calls cannot farm (see the README)."""
     temperature: float = 1.0
-    """Sampling temperature of training rollouts."""
+    """Sampling temperature of training rollouts (0 = greedy); actions are scored under the
+    same tempered distribution, so training stays on-policy."""
     top_p: float = 1.0
-    """Nucleus mass of training rollouts."""
+    """Nucleus mass of training rollouts; PPO and GRPO need 1 (a token outside the nucleus
+    of the updated policy would have probability 0 and an infinite ratio)."""
     max_new_tokens: int = 128
     """Tokens per generated action at most."""
     max_context_tokens: int = 4096
@@ -166,6 +168,14 @@ class TrainConfig:
             _float(name, getattr(self, name), 0.0, None)
         if self.kl_target is not None:
             _float("kl_target", self.kl_target, 0.0, None, open_low=True)
+        if self.algo in ("ppo", "grpo") and self.top_p < 1.0:
+            raise ConfigError(
+                "top_p",
+                self.top_p,
+                f"{self.algo} samples from the whole tempered distribution (top_p = 1): a "
+                "token outside the nucleus of the updated policy has probability 0, so its "
+                "ratio and KL are infinite; lower temperature instead",
+            )
         if self.kl_horizon > 1000:
             raise ConfigError(
                 "kl_horizon",

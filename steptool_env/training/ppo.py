@@ -96,7 +96,7 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
         stats: dict[str, float] = {}
         if seqs:
             micros = _micro_batches(seqs, cfg, update)
-            _score(policy, reference, micros, items)
+            _score(policy, reference, micros, items, cfg)
             _advantages(items, trajs, cfg, critic)
             stats = _learn(policy, run.optimizer, micros, items, cfg, kl.value, update)
             kl.update(stats["kl"])
@@ -131,14 +131,19 @@ def _micro_batches(
 
 
 def _score(
-    policy: Any, reference: Any, micros: list[list[PackedSequence]], items: list[StepItem]
+    policy: Any,
+    reference: Any,
+    micros: list[list[PackedSequence]],
+    items: list[StepItem],
+    cfg: TrainConfig,
 ) -> None:
     """Old log-probs and values under the current policy, log-probs under the reference."""
     torch = require("torch", "train")
+    sampling = {"with_entropy": False, "temperature": cfg.temperature}
     with torch.no_grad(), policy.autocast():
         for micro in micros:
-            out = forward(policy.model, policy.value_head, micro, policy.pad_id, with_entropy=False)
-            ref = forward(reference, None, micro, policy.pad_id, with_entropy=False)
+            out = forward(policy.model, policy.value_head, micro, policy.pad_id, **sampling)
+            ref = forward(reference, None, micro, policy.pad_id, **sampling)
             lp = out.logprobs.float().cpu().numpy()
             rlp = ref.logprobs.float().cpu().numpy()
             vals = out.values.float().cpu().numpy() if out.values is not None else None
@@ -228,7 +233,13 @@ def _learn(
             optimizer.zero_grad(set_to_none=True)
             for micro in mb:
                 with policy.autocast():
-                    out = forward(policy.model, policy.value_head, micro, policy.pad_id)
+                    out = forward(
+                        policy.model,
+                        policy.value_head,
+                        micro,
+                        policy.pad_id,
+                        temperature=cfg.temperature,
+                    )
                 old, ref, adv = [], [], []
                 old_v, target = [], []
                 for item in out.token_items:

@@ -242,3 +242,56 @@ def test_bench_with_a_missing_model_folder_exits_2(
     err = capsys.readouterr().err
     assert err.startswith("steptool: error: invalid model='./models/typo': no such folder")
     assert str(workdir / "models" / "typo") in err
+
+
+# --- generation: logits of the last position only; log-probs of the sampling distribution
+
+
+def _reference_logprobs(logits: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """The sampling distribution's log-probs, computed independently in float64 numpy."""
+    z = logits.astype(np.float64) / temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    order = np.argsort(-p, kind="stable")
+    before = np.cumsum(p[order]) - p[order]
+    keep = np.zeros_like(p, dtype=bool)
+    keep[order[before < top_p]] = True
+    q = np.where(keep, p, 0.0)
+    q /= q.sum()
+    with np.errstate(divide="ignore"):
+        return np.log(q)
+
+
+@pytest.mark.parametrize(("temperature", "top_p"), [(0.7, 1.0), (1.3, 0.8), (1.0, 0.5)])
+def test_rollout_logprobs_are_those_of_the_sampling_distribution(
+    tiny: Path, temperature: float, top_p: float
+) -> None:
+    import torch
+
+    agent = make_agent(
+        "hf", model=str(tiny), max_new_tokens=6, temperature=temperature, top_p=top_p
+    )
+    sample = _run(agent, n_envs=1, n_episodes=1, max_steps=1)[0].steps[0].sample
+    ids = np.concatenate([sample.context_ids, sample.action_ids])
+    with torch.no_grad():
+        logits = agent.model(input_ids=torch.tensor(ids[None])).logits[0].float().numpy()
+    n = len(sample.action_ids)
+    for k in range(n):
+        row = logits[len(sample.context_ids) - 1 + k]
+        want = _reference_logprobs(row, temperature, top_p)[sample.action_ids[k]]
+        assert np.isfinite(want)  # a sampled token lies in the nucleus
+        assert sample.logprobs[k] == pytest.approx(want, abs=2e-4)
+    plain = torch.log_softmax(torch.tensor(logits[len(sample.context_ids) - 1]), -1)
+    assert abs(float(plain[sample.action_ids[0]]) - sample.logprobs[0]) > 1e-3  # not T = 1
+
+
+def test_generation_computes_logits_of_the_last_position_only(tiny: Path) -> None:
+    agent = make_agent("hf", model=str(tiny), max_new_tokens=3)
+    shapes: list[tuple[int, ...]] = []
+    head = agent.model.get_output_embeddings()
+    hook = head.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape)))
+    try:
+        _run(agent, n_envs=2, n_episodes=2, max_steps=1)
+    finally:
+        hook.remove()
+    assert shapes and all(s[1] == 1 for s in shapes), shapes  # never (batch, prompt, vocab)

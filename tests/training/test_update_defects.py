@@ -67,3 +67,34 @@ def test_adaptive_kl_tracks_its_target() -> None:
     on_target = AdaptiveKL(0.3, 0.1, horizon=TrainConfig.kl_horizon)
     on_target.update(0.1)
     assert on_target.value == pytest.approx(0.3)
+
+
+def test_rollouts_at_any_temperature_are_scored_on_policy(tiny_model: Path, tmp_path: Path) -> None:
+    """The log-probs recorded while sampling at T = 0.6 equal the trainer's old log-probs:
+    the PPO ratio starts at 1 (it was off by |log T-scaling| before)."""
+    cfg = TrainConfig(
+        algo="ppo",
+        model=str(tiny_model),
+        out=tmp_path / "t06",
+        updates=1,
+        temperature=0.6,
+        num_envs=2,
+        episodes_per_update=2,
+        minibatch_size=2,
+        micro_batch_size=1,
+        max_new_tokens=10,
+        max_steps=2,
+        device="cpu",
+        progress=False,
+    )
+    row = train(cfg).metrics[-1]
+    assert row["action_tokens"] > 10
+    assert row["logprob_gap"] < 1e-4, row["logprob_gap"]
+
+
+def test_top_p_below_one_is_refused_for_rl() -> None:
+    from steptool_env.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="top_p"):
+        TrainConfig(algo="ppo", model="m", out="o", top_p=0.9)
+    assert TrainConfig(algo="sft", model="m", out="o", top_p=0.9).top_p == 0.9
