@@ -111,6 +111,16 @@ def ray_address() -> Iterator[str]:
         yield address
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind_by_the_suite() -> Iterator[None]:
+    """At the end of the whole test session, with the pools shut, nothing our sandbox
+    started may remain: no container, network, socket folder or server process."""
+    yield
+    from tests.sandbox.conftest import assert_nothing_left
+
+    assert_nothing_left()
+
+
 @pytest.fixture(scope="session")
 def suite() -> Suite:
     return load_suite()

@@ -42,8 +42,8 @@ MAX_ABS_NUMBER = 10**15
 MAX_DEPTH = 32
 """Deepest nesting of arrays/objects in one argument value (the value itself is level 1)."""
 MAX_ARGUMENT_SIZE = 1_000_000
-"""Most characters of text in one call's arguments (string values and object keys, plus one
-for every other value); far below the sandbox server's request limit even JSON-escaped."""
+"""Most characters of text in one call's arguments (string values and object keys, at least
+one per value); far below the sandbox server's request limit (32 MiB) even JSON-escaped."""
 
 
 class InvalidArguments(StepToolError):
@@ -126,7 +126,7 @@ def _bounded_size(name: str, value: Any) -> int:
     while stack:
         v, depth = stack.pop()
         if isinstance(v, str):
-            size += len(v)
+            size += len(v) or 1  # an empty string is still a value on the wire
         elif isinstance(v, bool) or v is None:
             size += 1
         elif isinstance(v, (int, float)):
@@ -176,7 +176,7 @@ def validate_arguments(
     total = 0
     for name, value in arguments.items():
         # strings (the common case) skip the walk
-        total += len(value) if isinstance(value, str) else _bounded_size(name, value)
+        total += (len(value) or 1) if isinstance(value, str) else _bounded_size(name, value)
         if total > MAX_ARGUMENT_SIZE:
             raise _too_large()
     out: dict[str, Any] = {}

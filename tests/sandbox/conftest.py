@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="package", autouse=True)
 def nothing_left_behind() -> Iterator[None]:
-    """After the sandbox tests, with the pools shut, no server of this process remains."""
+    """After the sandbox tests, with the pools shut, no server of this process remains
+    (the whole suite is checked the same way at its end: tests/conftest.py)."""
     yield
+    assert_nothing_left()
+
+
+def assert_nothing_left() -> None:
+    """Shut this process's pools; then no container, network, socket folder or server
+    process of ours may remain."""
     from steptool_env.sandbox.pool import shutdown_pools
     from tests.conftest import docker_unavailable
 

@@ -97,6 +97,7 @@ OBJECT_API = api_from_dict(
         ({"o": {}, "s": "x" * (MAX_ARGUMENT_SIZE + 1)}, "more than 1,000,000 characters"),
         ({"o": {}, "a": ["x" * 600_000, "y" * 600_000]}, "more than 1,000,000 characters"),
         ({"o": {"x" * 700_000: 1}, "s": "y" * 400_000}, "more than 1,000,000 characters"),
+        ({"o": {}, "a": [""] * 1_000_001}, "more than 1,000,000 characters"),  # empty counts
         ({"o": {"f": object()}}, "not a JSON value"),
     ],
 )
