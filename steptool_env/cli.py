@@ -56,6 +56,7 @@ def _bench(args: argparse.Namespace) -> int:
         "num_envs": args.num_envs,
         "max_steps": args.max_steps,
         "parser": args.parser,
+        "prompt_style": args.prompt_style,
         "backend": args.backend,
         "limit": args.limit,
         "retry_infra": True if args.retry_infra else None,
@@ -359,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--num-envs", type=int, help="episodes in flight at once (default 16)")
     b.add_argument("--max-steps", type=int, help="step budget per episode (default 12)")
     b.add_argument("--parser", help="action format: react (default), json, hermes")
+    b.add_argument(
+        "--prompt-style",
+        help="how the prompt lists functions: full (JSON schemas, default) or compact",
+    )
     b.add_argument("--backend", help="sandbox backend: inprocess (default), http, docker")
     b.add_argument("--limit", type=int, help="first N tasks of each subset")
     b.add_argument("--out", help="output folder (default runs/bench)")

@@ -34,6 +34,7 @@ from typing import Any
 
 from steptool_env.agents import AGENT_KINDS, BUILTIN_AGENTS
 from steptool_env.envs.parsing import PARSERS
+from steptool_env.envs.prompts import PROMPT_STYLES
 from steptool_env.envs.registration import TEXT_ENV_IDS
 from steptool_env.errors import ConfigError, check_int
 from steptool_env.sandbox.factory import BACKENDS
@@ -119,6 +120,9 @@ class BenchConfig:
     """Step budget per episode."""
     parser: str = "react"
     """Action format of the env and agents."""
+    prompt_style: str = "full"
+    """How the env's system prompt lists the functions: ``full`` (JSON schemas) or
+    ``compact`` (one signature line each, about a third of the tokens)."""
     backend: str = "inprocess"
     """Sandbox backend of the envs: inprocess, http or docker."""
     limit: int | None = None
@@ -175,6 +179,8 @@ class BenchConfig:
             check_int(name, getattr(self, name), 1)
         if self.parser not in PARSERS:
             raise ConfigError("parser", self.parser, choices=PARSERS)
+        if self.prompt_style not in PROMPT_STYLES:
+            raise ConfigError("prompt_style", self.prompt_style, choices=PROMPT_STYLES)
         if self.backend not in BACKENDS:
             raise ConfigError("backend", self.backend, choices=BACKENDS)
         if self.limit is not None:
@@ -205,6 +211,8 @@ class BenchConfig:
             "backend": self.backend,
             "limit": self.limit,
             "agents": [{"name": a.name, "kind": a.kind, **a.options} for a in self.agents],
+            # only when not the default, so runs recorded before the field existed resume
+            **({"prompt_style": self.prompt_style} if self.prompt_style != "full" else {}),
         }
 
 

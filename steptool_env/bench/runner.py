@@ -111,7 +111,15 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
         agent = make_agent(spec.kind, **dict(spec.options))
         acfg = agent.config()
         native = bool(getattr(agent, "native_tools", False))
-        agents.append((spec, agent, acfg, config_hash(acfg), template_id(cfg.parser, native)))
+        agents.append(
+            (
+                spec,
+                agent,
+                acfg,
+                config_hash(acfg),
+                template_id(cfg.parser, native, cfg.prompt_style),
+            )
+        )
     for env_id in cfg.env_ids:
         suite = load_env_suite(env_id)
         subsets = [s for s in cfg.subsets if s in suite.splits]  # real data may lack some
@@ -235,6 +243,8 @@ class _RayExecutor:
 
 def _executor(cfg: BenchConfig, env_id: str, split: str, n: int) -> _LocalExecutor | _RayExecutor:
     kwargs = dict(split=split, parser=cfg.parser, max_steps=cfg.max_steps, backend=cfg.backend)
+    if cfg.prompt_style != "full":  # env ids that predate the setting keep working
+        kwargs["prompt_style"] = cfg.prompt_style
     if cfg.executor == "ray":
         return _RayExecutor(cfg, env_id, kwargs)
     return _LocalExecutor(env_id, kwargs, n)

@@ -63,12 +63,49 @@ _FORMATS = {
 }
 
 
-def system_prompt(parser: str, schemas: Sequence[Mapping[str, Any]]) -> str:
-    """The system prompt offering ``schemas`` (OpenAI function schemas, Finish included)."""
+PROMPT_STYLES = ("full", "compact")
+"""How the system prompt lists the functions: ``full`` as OpenAI JSON schemas (every field,
+as ToolBench does), ``compact`` as one signature line each (a third of the tokens)."""
+
+
+def _type_text(schema: Mapping[str, Any]) -> str:
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return "|".join(json.dumps(v) for v in enum)
+    if "YYYY-MM-DD" in str(schema.get("description", "")):
+        return "date YYYY-MM-DD"
+    return str(schema.get("type", "string"))
+
+
+def compact_signature(schema: Mapping[str, Any]) -> str:
+    """One function as a line: ``name(a: string, b?: integer = 1): description`` (optional
+    parameters carry ``?`` and their default; parameter descriptions are left out)."""
+    params = schema.get("parameters") or {}
+    props = params.get("properties") or {}
+    required = set(params.get("required") or ())
+    parts = []
+    for name, p in props.items():
+        text = f"{name}{'' if name in required else '?'}: {_type_text(p)}"
+        if name not in required and "default" in p:
+            text += f" = {json.dumps(p['default'])}"
+        parts.append(text)
+    desc = str(schema.get("description", "")).strip()
+    return f"{schema.get('name', '')}({', '.join(parts)})" + (f": {desc}" if desc else "")
+
+
+def system_prompt(parser: str, schemas: Sequence[Mapping[str, Any]], style: str = "full") -> str:
+    """The system prompt offering ``schemas`` (OpenAI function schemas, Finish included), in
+    the given :data:`PROMPT_STYLES` style."""
     try:
         fmt = _FORMATS[parser]
     except KeyError:
         raise ConfigError("parser", parser, choices=_FORMATS) from None
+    if style == "compact":
+        lines = "\n".join(compact_signature(s) for s in schemas)
+        body = f"Available functions (name(parameter: type, optional?: type = default)):\n{lines}"
+        return to_ascii(f"{_INTRO}\n\n{body}\n\n{fmt}")
+    if style != "full":
+        raise ConfigError("prompt_style", style, choices=PROMPT_STYLES)
     lines = "\n".join(dumps(s) for s in schemas)
     if parser == "hermes":
         tools = "\n".join(dumps({"type": "function", "function": s}) for s in schemas)
@@ -84,11 +121,12 @@ def tools_system_prompt() -> str:
     return _INTRO
 
 
-def template_id(parser: str, native_tools: bool = False) -> str:
+def template_id(parser: str, native_tools: bool = False, style: str = "full") -> str:
     """A short identifier of the prompt template in use (recorded with every episode)."""
     text = _INTRO if native_tools else f"{_INTRO}\n{_FORMATS.get(parser, parser)}"
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return f"{'tools' if native_tools else parser}-{digest}"
+    name = "tools" if native_tools else parser
+    return f"{name}-{digest}" if style == "full" or native_tools else f"{name}-{style}-{digest}"
 
 
 def format_action(

@@ -51,7 +51,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 from steptool_env.envs.parsing import ParseFailure, ParseResult, get_parser
-from steptool_env.envs.prompts import PRINTABLE, dumps, system_prompt, to_ascii
+from steptool_env.envs.prompts import PRINTABLE, PROMPT_STYLES, dumps, system_prompt, to_ascii
 from steptool_env.errors import ConfigError, RenderModeError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
 from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
@@ -83,6 +83,9 @@ class ToolUseEnv(gym.Env[str, str]):
         max_action_chars: longest action parsed; longer ones are refused as bad input
             (status 2, ``too_long``) and cut to this length in the transcript.
         observation_mode: ``last`` (newest text) or ``full`` (whole transcript).
+        prompt_style: how the system prompt lists the functions: ``full`` (OpenAI JSON
+            schemas, default) or ``compact`` (one signature line each, about a third of the
+            tokens; see ``envs/prompts.py``).
         backend: ``inprocess`` (default), ``http`` (a local server process), ``docker`` (a
             sandbox container) or a :class:`~steptool_env.sandbox.Backend` instance.
         backend_options: settings of a named backend, e.g. ``{"call_timeout_s": 5}``; for
@@ -109,6 +112,7 @@ class ToolUseEnv(gym.Env[str, str]):
         max_observation_chars: int = 2048,
         max_action_chars: int = 8192,
         observation_mode: str = "last",
+        prompt_style: str = "full",
         backend: str | Backend = "inprocess",
         backend_options: Mapping[str, Any] | None = None,
         faults: FaultConfig | Mapping[str, Any] | None = None,
@@ -131,6 +135,9 @@ class ToolUseEnv(gym.Env[str, str]):
         if observation_mode not in OBSERVATION_MODES:
             raise ConfigError("observation_mode", observation_mode, choices=OBSERVATION_MODES)
         self.observation_mode = observation_mode
+        if prompt_style not in PROMPT_STYLES:
+            raise ConfigError("prompt_style", prompt_style, choices=PROMPT_STYLES)
+        self.prompt_style = prompt_style
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise RenderModeError(render_mode, choices=self.metadata["render_modes"])
         self.render_mode = render_mode
@@ -369,7 +376,7 @@ class ToolUseEnv(gym.Env[str, str]):
             offered = self._offered_apis(task)
             schemas = [a.openai_schema() for a in offered.values()] + [FINISH_SCHEMA]
             cached = self._prompt_cache[task.task_id] = (
-                system_prompt(self.parser_name, schemas),
+                system_prompt(self.parser_name, schemas, self.prompt_style),
                 offered,
             )
         return cached

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from steptool_env.envs.parsing import PARSERS
+from steptool_env.envs.prompts import PROMPT_STYLES
 from steptool_env.errors import ConfigError, check_int
 from steptool_env.training.advantages import REWARD_MODES
 from steptool_env.world.suite import SPLITS
@@ -65,6 +66,10 @@ class TrainConfig:
     """Tasks to train on."""
     parser: str = "react"
     """Action format of the env (the model must write it)."""
+    prompt_style: str = "full"
+    """How the env's system prompt lists the functions: ``full`` (JSON schemas) or
+    ``compact`` (one signature line each: about a third of the tokens, so rollouts and
+    updates are that much cheaper)."""
     max_steps: int = 12
     """Env step budget per episode (12 as in the paper)."""
     num_envs: int = 8
@@ -189,6 +194,8 @@ class TrainConfig:
             raise ConfigError("dtype", self.dtype, choices=DTYPES)
         if self.parser not in PARSERS:
             raise ConfigError("parser", self.parser, choices=PARSERS)
+        if self.prompt_style not in PROMPT_STYLES:
+            raise ConfigError("prompt_style", self.prompt_style, choices=PROMPT_STYLES)
         for name in ("split", "eval_split"):
             if getattr(self, name) not in SPLITS:
                 raise ConfigError(name, getattr(self, name), choices=SPLITS)

@@ -91,7 +91,13 @@ class Run:
         self.rows: list[dict[str, Any]] = []
         self.tasks = load_suite(SUITE).split(cfg.split)
         """The training split's tasks."""
-        kwargs = dict(split=cfg.split, parser=cfg.parser, max_steps=cfg.max_steps, alpha=cfg.alpha)
+        kwargs = dict(
+            split=cfg.split,
+            parser=cfg.parser,
+            max_steps=cfg.max_steps,
+            alpha=cfg.alpha,
+            prompt_style=cfg.prompt_style,
+        )
         self._pool: Any = None
         self._closed = False
         self.envs: Sequence[ToolUseEnv] | EnvBatch
@@ -166,7 +172,12 @@ class Run:
                 self.envs
                 if self._pool is not None
                 else [
-                    ToolUseEnv(split=cfg.eval_split, parser=cfg.parser, max_steps=cfg.max_steps)
+                    ToolUseEnv(
+                        split=cfg.eval_split,
+                        parser=cfg.parser,
+                        max_steps=cfg.max_steps,
+                        prompt_style=cfg.prompt_style,
+                    )
                     for _ in range(cfg.num_envs)
                 ]
             )

@@ -48,24 +48,28 @@ def _fuzz(env: gym.Env, parser: str, n: int, seed: int) -> dict[tuple[int, str],
     task_id = info["task_id"]
     counts: dict[tuple[int, str], int] = {}
     worst = 0.0
-    for action in hostile_actions(_functions(env), parser, n, seed=seed):
-        gc.collect()  # time the step, not a collection of the whole test session's garbage
-        gc.disable()
-        try:
+    gc.disable()  # time the steps, not collections of the whole test session's garbage
+    try:
+        for action in hostile_actions(_functions(env), parser, n, seed=seed):
             start = time.thread_time()
             obs, reward, terminated, truncated, info = env.step(action)
             worst = max(worst, time.thread_time() - start)
-        finally:
-            gc.enable()
-        assert env.observation_space.contains(obs), (action[:80], obs[:200])
-        assert math.isfinite(float(reward)), action[:80]
-        assert info["status"] in MODEL_STATUSES or info["status"] in API_FAILURES, info
-        key = (info["status"], info["error"])
-        counts[key] = counts.get(key, 0) + 1
-        if terminated or truncated:
-            env.reset(seed=seed, options={"task_id": task_id})
+            _check_step(env, action, obs, reward, info, counts)
+            if terminated or truncated:
+                env.reset(seed=seed, options={"task_id": task_id})
+    finally:
+        gc.enable()
     assert worst < MAX_STEP_CPU_S, f"slowest step took {worst:.3f} s of CPU time"
     return counts
+
+
+def _check_step(env: gym.Env, action: str, obs: str, reward: Any, info: dict, counts: dict) -> None:
+    """One fuzzed step's outcome is a model outcome inside the spaces; count its kind."""
+    assert env.observation_space.contains(obs), (action[:80], obs[:200])
+    assert math.isfinite(float(reward)), action[:80]
+    assert info["status"] in MODEL_STATUSES or info["status"] in API_FAILURES, info
+    key = (info["status"], info["error"])
+    counts[key] = counts.get(key, 0) + 1
 
 
 def _check_coverage(counts: dict[tuple[int, str], int]) -> None:
