@@ -103,7 +103,8 @@ class TrainConfig:
     clip: float = 0.2
     """PPO ratio clip ε."""
     value_clip: float = 0.2
-    """Value-loss clip around the rollout-time value."""
+    """Value-loss clip around the rollout-time value, in units of the standard deviation of
+    the update's value targets (scale-free; see ``losses.value_clip_range``)."""
     vf_coef: float = 0.5
     """Weight of the value loss."""
     gamma: float = 0.99

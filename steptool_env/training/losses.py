@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from steptool_env.errors import ConfigError, require
 
 
@@ -27,6 +29,16 @@ def clipped_value_loss(values: Any, old_values: Any, targets: Any, clip: float) 
     torch = require("torch", "train")
     clipped = old_values + torch.clamp(values - old_values, -clip, clip)
     return 0.5 * torch.maximum((values - targets) ** 2, (clipped - targets) ** 2)
+
+
+def value_clip_range(targets: Any, value_clip: float) -> float:
+    """The absolute value-clip range of an update: ``value_clip`` times the standard deviation
+    of its value targets. PPO's value clip (0.2) was made for normalised returns; applied
+    as an absolute 0.2 to returns of 2-5 it froze the critic, and its effect changed with the
+    reward scale. In units of the returns' spread it is scale-free: multiplying every reward
+    by k multiplies the clip range by k and leaves which updates are clipped unchanged."""
+    spread = float(np.std(np.asarray(targets, dtype=np.float64))) if len(targets) else 0.0
+    return value_clip * max(spread, 1e-8)
 
 
 def kl_penalty(logp: Any, ref_logp: Any) -> Any:

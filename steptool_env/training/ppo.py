@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from steptool_env.errors import require
+from steptool_env.errors import ConfigError, require
 from steptool_env.rollout.records import Trajectory
 from steptool_env.training.advantages import (
     group_advantages,
@@ -40,7 +40,7 @@ from steptool_env.training.advantages import (
 )
 from steptool_env.training.batch import PackedSequence, StepItem, forward, pack_all
 from steptool_env.training.config import TrainConfig
-from steptool_env.training.losses import AdaptiveKL, ppo_loss
+from steptool_env.training.losses import AdaptiveKL, ppo_loss, value_clip_range
 from steptool_env.training.policy import freeze
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
 from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, items_from
@@ -72,10 +72,7 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
         torch.manual_seed(int(np.random.default_rng([cfg.seed, update, 3]).integers(2**31)))
         t0 = time.perf_counter()
         if offline is not None:
-            n = cfg.episodes_per_update
-            epoch, pos = divmod((update - 1) * n, len(offline))
-            order = np.random.default_rng([cfg.seed, epoch, 4]).permutation(len(offline))
-            chosen = [offline[int(order[(pos + k) % len(offline)])] for k in range(n)]
+            chosen = offline_batch(offline, cfg, update)
             agent: Any = ReplayAgent(chosen, policy.tokenizer, cfg.max_context_tokens)
             specs = [spec for spec, _ in chosen]
         else:
@@ -119,6 +116,40 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
         run.record(row)
         run.checkpoint(update, {"kl_coef": kl.value})
     return run.finish()
+
+
+def offline_batch(offline: list[Any], cfg: TrainConfig, update: int) -> list[Any]:
+    """The recorded episodes ``(spec, steps)`` an offline update learns from.
+
+    Without groups (``group_size`` 1): ``episodes_per_update`` episodes in a seeded order
+    that walks through the whole file, epoch after epoch. With groups (GRPO): whole groups,
+    ``episodes_per_update / group_size`` tasks drawn (seeded) among those with at least
+    ``group_size`` recorded episodes, each with ``group_size`` of its episodes, so every
+    episode is compared with others of its own task (groups formed by chance were mostly
+    singletons, whose advantage is 0)."""
+    n, g = cfg.episodes_per_update, cfg.group_size
+    if g == 1:
+        epoch, pos = divmod((update - 1) * n, len(offline))
+        order = np.random.default_rng([cfg.seed, epoch, 4]).permutation(len(offline))
+        return [offline[int(order[(pos + k) % len(offline)])] for k in range(n)]
+    by_task: dict[str, list[int]] = {}
+    for k, (spec, _) in enumerate(offline):
+        by_task.setdefault(spec.task_id, []).append(k)
+    tasks = sorted(t for t, ks in by_task.items() if len(ks) >= g)
+    if not tasks:
+        raise ConfigError(
+            "offline",
+            cfg.offline,
+            f"group_size={g} needs tasks with at least {g} recorded episodes; the file has "
+            f"at most {max((len(ks) for ks in by_task.values()), default=0)} per task",
+        )
+    rng = np.random.default_rng([cfg.seed, update, 4])
+    picks = rng.choice(len(tasks), size=n // g, replace=n // g > len(tasks))
+    chosen = []
+    for t in picks:
+        members = by_task[tasks[int(t)]]
+        chosen += [offline[members[int(i)]] for i in rng.choice(len(members), g, replace=False)]
+    return chosen
 
 
 def _micro_batches(
@@ -176,7 +207,16 @@ def _advantages(
         adv, targets = step_gae(rewards, values, cfg.gamma, cfg.lam)
         for it, a, g in zip(ep, adv, targets):
             it.advantage, it.value_target = float(a), float(g)
-    if cfg.whiten_advantages and cfg.reward != "parity":
+    if cfg.whiten_advantages and cfg.reward == "parity":  # over every action token
+        tokens = [it for it in items if it.token_advantages is not None]
+        white = whiten(np.concatenate([it.token_advantages for it in tokens]))
+        start = 0
+        for it in tokens:
+            end = start + len(it.token_advantages)
+            it.token_advantages = white[start:end].astype(np.float32)
+            it.advantage = float(it.token_advantages[0])
+            start = end
+    elif cfg.whiten_advantages:
         white = whiten(np.array([it.advantage for it in items]))
         for it, a in zip(items, white):
             it.advantage = float(a)
@@ -184,7 +224,16 @@ def _advantages(
 
 def _token_level(ep: list[StepItem], cfg: TrainConfig) -> None:
     """Parity: GAE on a token axis where each step's observation tokens sit between its
-    actions (reward 0, value 0), the step reward on the action's last token."""
+    actions (reward 0, value 0), the step reward on the action's last token; the token
+    advantages are then whitened over the batch's action tokens, as the published code's
+    trainer (TRL's PPO) does.
+
+    It differs from the published code in one respect, by design of our value head: there the
+    value head is read at every token, observation tokens included; here V(s_t) is read once
+    per step (at the last context token before the action) and broadcast over the action's
+    tokens, and observation tokens carry value 0. The reward weighting (r_t·(T−1−t), the
+    final reward ×0) and the token-level recursion, which make cross-step credit vanish, are
+    reproduced exactly."""
     rewards: list[float] = []
     values: list[float] = []
     spans = []
@@ -220,6 +269,7 @@ def _learn(
     device = policy.device
     rng = np.random.default_rng([cfg.seed, update, 2])
     per_minibatch = cfg.minibatch_size // cfg.micro_batch_size
+    v_clip = value_clip_range([it.value_target for it in items], cfg.value_clip)
     sums: dict[str, float] = {}
     tokens_seen = 0
     steps_seen = 0
@@ -264,7 +314,7 @@ def _learn(
                     v(old_v) if out.values is not None else None,
                     v(target) if out.values is not None else None,
                     clip=cfg.clip,
-                    value_clip=cfg.value_clip,
+                    value_clip=v_clip,
                     vf_coef=cfg.vf_coef,
                     kl_coef=kl_coef,
                     token_norm=n_tok,

@@ -98,3 +98,49 @@ def test_top_p_below_one_is_refused_for_rl() -> None:
     with pytest.raises(ConfigError, match="top_p"):
         TrainConfig(algo="ppo", model="m", out="o", top_p=0.9)
     assert TrainConfig(algo="sft", model="m", out="o", top_p=0.9).top_p == 0.9
+
+
+def test_value_clip_is_scale_free() -> None:
+    """Rewards x10 (returns 2-5 instead of 0.2-0.5) must clip the same value updates: the
+    value loss scales by exactly 100. An absolute clip of 0.2 clipped differently."""
+    from steptool_env.training.losses import clipped_value_loss, value_clip_range
+
+    rng = np.random.default_rng(0)
+    targets = rng.uniform(0.2, 0.5, 64)
+    old = targets + rng.normal(0, 0.1, 64)
+    new = old + rng.normal(0, 0.3, 64)
+    losses = []
+    for k in (1.0, 10.0):
+        t, o, v = (torch.tensor(x * k) for x in (targets, old, new))
+        clip = value_clip_range(t.numpy(), 0.2)
+        losses.append(clipped_value_loss(v, o, t, clip).sum().item())
+    assert losses[1] == pytest.approx(100 * losses[0], rel=1e-9)
+
+
+def test_offline_grpo_draws_whole_groups(trajectory_file: Path) -> None:
+    """Offline GRPO compares each episode with episodes of its own task: groups of
+    group_size, never singletons (whose advantage is 0)."""
+    from collections import Counter
+
+    from steptool_env.training.ppo import offline_batch
+    from steptool_env.training.replay import read_trajectories
+
+    offline = read_trajectories(trajectory_file)
+    cfg = TrainConfig(
+        algo="grpo", model="m", out="o", offline=str(trajectory_file), group_size=2,
+        episodes_per_update=4, minibatch_size=2, micro_batch_size=1,
+    )  # fmt: skip
+    for update in range(1, 6):
+        chosen = offline_batch(offline, cfg, update)
+        assert len(chosen) == 4
+        sizes = Counter(spec.task_id for spec, _ in chosen)
+        assert all(n % 2 == 0 for n in sizes.values()), sizes
+        assert len({(spec.task_id, spec.seed) for spec, _ in chosen}) == 4  # no repeats
+    too_big = TrainConfig(
+        algo="grpo", model="m", out="o", offline=str(trajectory_file), group_size=4,
+        episodes_per_update=4, minibatch_size=2, micro_batch_size=1,
+    )  # fmt: skip
+    from steptool_env.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="group_size=4"):
+        offline_batch(offline, too_big, 1)
