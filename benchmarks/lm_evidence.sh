@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Evidence of learning with a real pretrained model (a benchmark, not a test):
+# SmolLM2-135M-Instruct (hf:smollm2-135m-instruct, offline) as it comes ("base"), after SFT on
+# oracle demonstrations, and after step-grained PPO, outcome-only PPO and GRPO from the same
+# SFT model with the same seeds and budget; each ranked by `steptool bench` on the six test
+# subsets (the first $LIMIT tasks of each, seed 0, greedy, compact prompt, $MAX_STEPS steps).
+#   bash benchmarks/lm_evidence.sh [RUNS_FOLDER] [STAGE...]   (default runs/lm-evidence, all)
+# Stages: base sft ppo-step ppo-outcome grpo bench board (board: one leaderboard of every
+# arm benched so far, in $RUNS/board). Every stage resumes where it stopped (the
+# trainer from its latest checkpoint, the bench from its episodes), so rerun the same command
+# after an interruption. Set DEVICE=cuda on a GPU.
+set -euo pipefail
+RUNS=${1:-runs/lm-evidence}
+shift || true
+STAGES=${*:-base sft ppo-step ppo-outcome grpo bench board}
+LIMIT=${LIMIT:-8}
+MAX_STEPS=${MAX_STEPS:-8}
+DEVICE=${DEVICE:-auto}
+# SFT_UPDATES=N overrides the recipe's updates (CPU budget runs); ppo/grpo take their recipe's.
+MODEL=smollm2-135m-instruct
+export HF_HUB_OFFLINE=1
+mkdir -p "$RUNS"
+
+train() {  # train ALGO OUT RECIPE [--set ...]: start, or resume from the latest checkpoint
+  local algo=$1 out=$2 recipe=$3
+  shift 3
+  if [ -d "$out/final" ]; then return; fi
+  local resume=()
+  if [ -d "$out/checkpoints" ] && ls "$out/checkpoints" | grep -q update-; then resume=(--resume); fi
+  steptool train "$algo" --config "$recipe" --out "$out" --set "device=\"$DEVICE\"" "$@" \
+    --no-progress "${resume[@]}"
+}
+
+bench() {  # bench NAME AGENT
+  steptool bench --agents "$2" --subsets test --seeds 0 --limit "$LIMIT" --max-steps "$MAX_STEPS" \
+    --prompt-style compact --num-envs 16 --out "$RUNS/bench-$1" --no-progress
+}
+
+for stage in $STAGES; do
+  case $stage in
+    base) bench base "hf:$MODEL" ;;
+    sft) train sft "$RUNS/sft" agents/sft-smollm2.toml --model "$MODEL" \
+      ${SFT_UPDATES:+--set "updates=$SFT_UPDATES"} ;;
+    ppo-step) train ppo "$RUNS/ppo-step" agents/ppo-smollm2.toml --model "$RUNS/sft/final" ;;
+    ppo-outcome) train ppo "$RUNS/ppo-outcome" agents/ppo-smollm2.toml --model "$RUNS/sft/final" \
+      --set 'reward="outcome"' ;;
+    grpo) train grpo "$RUNS/grpo" agents/grpo-smollm2.toml --model "$RUNS/sft/final" ;;
+    bench)
+      for arm in sft ppo-step ppo-outcome grpo; do
+        if [ -d "$RUNS/$arm/final" ]; then bench "$arm" "hf:$RUNS/$arm/final"; fi
+      done ;;
+    board)
+      mkdir -p "$RUNS/board"
+      cat "$RUNS"/bench-*/episodes.jsonl > "$RUNS/board/episodes.jsonl"
+      steptool leaderboard "$RUNS/board" ;;
+    *) echo "unknown stage: $stage" >&2; exit 2 ;;
+  esac
+done
