@@ -45,6 +45,8 @@ from steptool_env.errors import ConfigError, check_int, require
 
 _STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<end_of_turn>")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+_MIN_REUSE = 8
+"""Shortest shared prefix worth reusing (tokens)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ class LMAgentConfig:
     and the env's parser is ``hermes``)."""
     seed: int = 0
     """Base of the per-episode sampling streams."""
+    kv_reuse: bool = True
+    """Keep each env's keys/values between turns and prefill only what is new (the
+    observation and the next prompt): the conversation grows, so re-prefilling it every
+    turn costs more than generating. Off: every turn prefills its whole context."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model:
@@ -91,6 +97,8 @@ class LMAgentConfig:
             raise ConfigError("top_p", self.top_p, "must be in (0, 1]")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError("seed", self.seed, "must be an integer")
+        if not isinstance(self.kv_reuse, bool):
+            raise ConfigError("kv_reuse", self.kv_reuse, "must be true or false")
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,11 @@ def sampling_generator(seed: int, episode_seed: int, step: int) -> Any:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
 
 
+Prefix = tuple[int, list[tuple[Any, Any]]]
+"""A reusable prefix of one row: its length L and, per layer, the keys and values of its
+first L tokens (each ``(heads, L, head_dim)``)."""
+
+
 def generate(
     model: Any,
     prompts: Sequence[Sequence[int]],
@@ -231,31 +244,47 @@ def generate(
     temperature: float = 0.0,
     top_p: float = 1.0,
     generators: Sequence[Any] | None = None,
-) -> list[LMSample]:
-    """Batched decoding with left padding and a KV cache; one :class:`LMSample` per prompt.
+    prefixes: Sequence[Prefix | None] | None = None,
+    keep: Sequence[bool] | None = None,
+) -> tuple[list[LMSample], list[Prefix | None]]:
+    """Batched decoding with a KV cache; one :class:`LMSample` per prompt, and per row the
+    :data:`Prefix` of its context and action (where ``keep[i]``), for the next turn.
 
-    Sampling draws on the CPU from ``generators[i]`` for row i, so results do not depend on
-    the device's random state or on the other rows.
+    ``prefixes[i]``, when given, holds the keys and values of the first L tokens of
+    ``prompts[i]``: only the rest is prefilled. Each row lies in the batch as ``[padding,
+    reused prefix, padding, new tokens]``; the attention mask hides the padding and the
+    position ids continue the prefix, so the result is the same computation as a full
+    prefill. Sampling draws on the CPU from ``generators[i]`` for row i, so results do not
+    depend on the device's random state or on the other rows.
     """
     torch = require("torch", "train")
     if not prompts:
-        return []
+        return [], []
     device = next(model.parameters()).device
     n = len(prompts)
-    width = max(len(p) for p in prompts)
-    ids = torch.full((n, width), pad_id, dtype=torch.long)
-    mask = torch.zeros((n, width), dtype=torch.long)
-    for i, p in enumerate(prompts):
-        if p:
-            ids[i, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
-            mask[i, width - len(p) :] = 1
+    reused = [0] * n
+    if prefixes is not None:  # at least one token of each prompt is read anew (its logits)
+        reused = [
+            0 if pre is None else max(min(pre[0], len(p) - 1), 0)
+            for pre, p in zip(prefixes, prompts)
+        ]
+    past_w = max(reused)
+    new_w = max(len(p) - r for p, r in zip(prompts, reused))
+    ids = torch.full((n, new_w), pad_id, dtype=torch.long)
+    mask = torch.zeros((n, past_w + new_w), dtype=torch.long)
+    for i, (p, r) in enumerate(zip(prompts, reused)):
+        tail = list(p)[r:]
+        if tail:
+            ids[i, new_w - len(tail) :] = torch.tensor(tail, dtype=torch.long)
+            mask[i, past_w + new_w - len(tail) :] = 1
+        mask[i, past_w - r : past_w] = 1
     ids, mask = ids.to(device), mask.to(device)
-    position = (mask.cumsum(-1) - 1).clamp(min=0)
+    position = ((mask.cumsum(-1) - 1).clamp(min=0))[:, past_w:]
+    cache = _batched_cache(prefixes, reused, past_w, device) if past_w else None
     stops = set(stop_ids)
     out_ids: list[list[int]] = [[] for _ in range(n)]
     out_lp: list[list[float]] = [[] for _ in range(n)]
     done = [False] * n
-    cache = None
     step_ids, step_pos = ids, position
     with torch.inference_mode():
         for _ in range(max_new_tokens):
@@ -280,7 +309,11 @@ def generate(
             step_ids = nxt.view(n, 1).to(device)
             step_pos = step_pos[:, -1:] + 1
             mask = torch.cat([mask, torch.ones((n, 1), dtype=mask.dtype, device=device)], dim=1)
-    return [
+        after = [
+            _row_prefix(cache, mask, i, len(p) + len(o) - 1) if keep and keep[i] else None
+            for i, (p, o) in enumerate(zip(prompts, out_ids))
+        ]
+    samples = [
         LMSample(
             np.asarray(list(p), dtype=np.int64),
             np.asarray(o, dtype=np.int64),
@@ -289,6 +322,56 @@ def generate(
         )
         for p, o, lp, d in zip(prompts, out_ids, out_lp, done)
     ]
+    return samples, after
+
+
+def _cache_layers(cache: Any) -> list[Any] | None:
+    """The layers of a plain :class:`DynamicCache` (keys/values of every position), or None
+    for any other cache (sliding windows, recurrent state...), which is never reused."""
+    layers = getattr(cache, "layers", None)
+    if not layers:
+        return None
+    for layer in layers:
+        if type(layer).__name__ != "DynamicLayer" or getattr(layer, "keys", None) is None:
+            return None
+    return list(layers)
+
+
+def _row_prefix(cache: Any, mask: Any, i: int, length: int) -> Prefix | None:
+    """Row ``i``'s keys and values of its first ``length`` real tokens (a copy)."""
+    torch = require("torch", "train")
+    layers = _cache_layers(cache)
+    if layers is None or length < 1:
+        return None
+    seq = layers[0].keys.shape[2]
+    where = torch.nonzero(mask[i, :seq], as_tuple=False).flatten()[:length]
+    if len(where) < length:
+        return None
+    return (
+        length,
+        [(la.keys[i].index_select(1, where), la.values[i].index_select(1, where)) for la in layers],
+    )
+
+
+def _batched_cache(
+    prefixes: Sequence[Prefix | None] | None, reused: Sequence[int], width: int, device: Any
+) -> Any:
+    """A cache holding each row's reused prefix right-aligned in ``width`` positions."""
+    torch = require("torch", "train")
+    transformers = require("transformers", "train")
+    assert prefixes is not None
+    template = next(pre for pre, r in zip(prefixes, reused) if pre is not None and r > 0)
+    data = []
+    for layer, (k0, v0) in enumerate(template[1]):
+        keys = torch.zeros((len(reused), k0.shape[0], width, k0.shape[2]), dtype=k0.dtype)
+        values = torch.zeros((len(reused), v0.shape[0], width, v0.shape[2]), dtype=v0.dtype)
+        keys, values = keys.to(device), values.to(device)
+        for i, (pre, r) in enumerate(zip(prefixes, reused)):
+            if pre is not None and r > 0:
+                keys[i, :, width - r :] = pre[1][layer][0][:, :r]
+                values[i, :, width - r :] = pre[1][layer][1][:, :r]
+        data.append((keys, values))
+    return transformers.DynamicCache(data)
 
 
 def _last_logits(model: Any, ids: Any, mask: Any, position: Any, cache: Any) -> Any:
@@ -351,6 +434,8 @@ class LMAgent:
         self._stops = frozenset(self.stop_ids)
         pad = tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else self.stop_ids[0]
+        self._prefixes: dict[int, tuple[np.ndarray, Prefix]] = {}
+        """Env slot -> token ids of its last context + action and their keys/values."""
 
     @classmethod
     def from_pretrained(cls, config: LMAgentConfig) -> LMAgent:
@@ -381,7 +466,8 @@ class LMAgent:
             if cfg.temperature > 0
             else None
         )
-        samples = generate(
+        prefixes = [self._prefix_for(v.index, p) for v, p in zip(views, prompts)]
+        samples, after = generate(
             self.model,
             prompts,
             pad_id=self.pad_id,
@@ -390,7 +476,15 @@ class LMAgent:
             temperature=cfg.temperature,
             top_p=cfg.top_p,
             generators=gens,
+            prefixes=prefixes if any(prefixes) else None,
+            keep=[cfg.kv_reuse] * len(views),
         )
+        for v, s, pre in zip(views, samples, after):
+            if pre is None:
+                self._prefixes.pop(v.index, None)
+            else:
+                ids = np.concatenate([s.context_ids, s.action_ids])[: pre[0]]
+                self._prefixes[v.index] = (ids, pre)
         return [
             Reply(
                 text=self.decode(s.action_ids),
@@ -400,6 +494,24 @@ class LMAgent:
             )
             for s in samples
         ]
+
+    def _prefix_for(self, slot: int, prompt: Sequence[int]) -> Prefix | None:
+        """The part of env ``slot``'s previous context and action that starts ``prompt``
+        (the chat template renders history the same way each turn, so usually all of it)."""
+        entry = self._prefixes.get(slot)
+        if entry is None:
+            return None
+        ids, (_, kv) = entry
+        p = np.asarray(prompt[: len(ids)], dtype=np.int64)
+        differ = np.nonzero(p != ids[: len(p)])[0]
+        common = int(differ[0]) if len(differ) else len(p)
+        if common < _MIN_REUSE:
+            return None
+        return common, kv
+
+    def reset_cache(self) -> None:
+        """Forget every kept prefix (needed only if the model's weights change in place)."""
+        self._prefixes.clear()
 
     def decode(self, ids: Sequence[int]) -> str:
         keep = [int(t) for t in ids if int(t) not in self._stops]

@@ -295,3 +295,39 @@ def test_generation_computes_logits_of_the_last_position_only(tiny: Path) -> Non
     finally:
         hook.remove()
     assert shapes and all(s[1] == 1 for s in shapes), shapes  # never (batch, prompt, vocab)
+
+
+# --- keys/values kept between turns: only the new part of the conversation is prefilled
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_kv_reuse_gives_the_same_episodes_as_full_prefill(tiny: Path, temperature: float) -> None:
+    kw = {"model": str(tiny), "max_new_tokens": 10, "temperature": temperature, "seed": 5}
+    reuse = make_agent("hf", **kw)
+    fresh = make_agent("hf", kv_reuse=False, **kw)
+    a = _run(reuse, n_envs=3, n_episodes=5, max_steps=4)
+    b = _run(fresh, n_envs=3, n_episodes=5, max_steps=4)
+    assert [t.digest() for t in a] == [t.digest() for t in b]
+    for ta, tb in zip(a, b):
+        for sa, sb in zip(ta.steps, tb.steps):
+            np.testing.assert_allclose(sa.sample.logprobs, sb.sample.logprobs, atol=1e-4)
+    assert reuse._prefixes and not fresh._prefixes
+
+
+def test_kv_reuse_prefills_only_what_is_new(tiny: Path) -> None:
+    """From the second turn on, the model reads the observation and the next prompt, not
+    the whole conversation again."""
+    agent = make_agent("hf", model=str(tiny), max_new_tokens=6)
+    widths: list[int] = []
+    original = agent.model.forward
+
+    def spy(*args, **kwargs):
+        widths.append(int(kwargs["input_ids"].shape[1]))
+        return original(*args, **kwargs)
+
+    agent.model.forward = spy
+    traj = _run(agent, n_envs=1, n_episodes=1, max_steps=3)[0]
+    prefills = [w for w in widths if w > 1]  # decoding steps read one token
+    contexts = [len(s.sample.context_ids) for s in traj.steps]
+    assert prefills[0] == contexts[0]
+    assert all(w < c / 2 for w, c in zip(prefills[1:], contexts[1:])), (prefills, contexts)
