@@ -136,9 +136,13 @@ class TrainConfig:
     checkpoint_every: int = 0
     """Updates between checkpoints (0 = only the final one); resume starts from the latest."""
     lora_r: int = 0
-    """LoRA rank (0 = full fine-tuning); needs peft installed."""
+    """LoRA rank (0 = full fine-tuning): adapters on every linear layer (peft); the KL
+    reference is the model with its adapters off (no second copy); resumable."""
     lora_alpha: int = 16
     """LoRA alpha."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass instead of keeping them (less memory,
+    about a third more compute): for long contexts and large models on a GPU."""
     executor: str = "local"
     """Where rollout envs live: ``local`` (this process) or ``ray`` (Ray env workers; the
     model stays here, on its device). Trajectories do not depend on it."""
@@ -216,7 +220,7 @@ class TrainConfig:
                 self.micro_batch_size,
                 f"must divide minibatch_size ({self.minibatch_size})",
             )
-        for name in ("whiten_advantages", "save_rollouts", "progress"):
+        for name in ("whiten_advantages", "save_rollouts", "progress", "gradient_checkpointing"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, getattr(self, name), "must be true or false")
         if self.executor not in EXECUTORS:

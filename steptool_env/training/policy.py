@@ -2,7 +2,19 @@
 reference, and checkpoints (save, find the latest, load for resume).
 
 A checkpoint folder is an ordinary Hugging Face model folder (so ``hf:<folder>`` is an agent
-for ``steptool bench``) plus ``value_head.pt``, ``optimizer.pt`` and ``state.json``.
+for ``steptool bench``) plus ``value_head.pt``, ``optimizer.pt`` and ``state.json``; with LoRA
+(``lora_r`` > 0) it holds the adapters instead of the model (``adapter_config.json``,
+``adapter_model.safetensors``), which resume loads onto the start model again, and the
+final folder holds the merged model.
+
+**The reference** (:class:`Reference`) of the KL term is the start policy: a frozen copy of
+it, or with LoRA the policy itself with its adapters switched off, so no second copy of
+the model is held.
+
+**Gradient checkpointing** (``gradient_checkpointing``) recomputes each layer's activations
+in the backward pass instead of keeping them: memory for compute. Dropout is switched off
+at load (every dropout probability set to 0), so the model may run in training mode for
+this without the loss becoming random.
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ import contextlib
 import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +47,21 @@ class Policy:
         self.autocast_dtype = torch.bfloat16 if use_bf16 else None
         pad = tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else tokenizer.eos_token_id)
+        self.gradient_checkpointing = False
+
+    @contextlib.contextmanager
+    def learning(self) -> Iterator[None]:
+        """The model in training mode while gradients are taken, if gradient checkpointing
+        is on (transformers checkpoints only in training mode; dropout is off, see the
+        module docstring); back in eval mode after."""
+        if not self.gradient_checkpointing:
+            yield
+            return
+        self.model.train()
+        try:
+            yield
+        finally:
+            self.model.eval()
 
     def autocast(self) -> Any:
         torch = require("torch", "train")
@@ -64,6 +92,34 @@ class Policy:
         return folder
 
 
+class Reference:
+    """The KL reference: ``active()`` yields the model whose log-probs are the reference's."""
+
+    def __init__(self, model: Any, adapters_off: bool) -> None:
+        self.model = model
+        self.adapters_off = adapters_off
+
+    @classmethod
+    def of(cls, policy: Policy, start_path: str, cfg: TrainConfig, resumed: bool) -> Reference:
+        """The start policy: the LoRA policy with its adapters off, else a frozen copy (of
+        the live model on a fresh run; loaded again from ``start_path`` on a resumed one)."""
+        if cfg.lora_r:
+            return cls(policy.model, adapters_off=True)
+        if resumed:
+            return cls(
+                freeze(load_model(start_path, cfg.tokenizer, cfg.device, "float32")[0]), False
+            )
+        return cls(freeze(copy.deepcopy(policy.model)), False)
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Any]:
+        if self.adapters_off:
+            with self.model.disable_adapter():
+                yield self.model
+        else:
+            yield self.model
+
+
 def freeze(model: Any) -> Any:
     """``model`` in eval mode with gradients off (the KL reference)."""
     model.eval()
@@ -84,29 +140,44 @@ def start_model_path(cfg: TrainConfig) -> str:
     return str(folder)
 
 
-def load_policy(cfg: TrainConfig, path: str, with_value: bool) -> Policy:
+def load_policy(
+    cfg: TrainConfig, path: str, with_value: bool, adapters: Path | None = None
+) -> Policy:
     """The policy from ``path`` (with a value head when ``with_value``), LoRA-wrapped when
-    ``cfg.lora_r`` > 0."""
+    ``cfg.lora_r`` > 0: fresh adapters, or those saved in ``adapters`` (a checkpoint)."""
     torch = require("torch", "train")
     model, tokenizer = load_model(path, cfg.tokenizer, cfg.device, "float32")
     model.config.use_cache = True
+    for module in model.modules():  # the loss of a batch is a function of the weights
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
     if cfg.lora_r:
         peft = require("peft", "train")
-        lora = peft.LoraConfig(
-            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules="all-linear", lora_dropout=0.0
-        )
-        model = peft.get_peft_model(model, lora)
-    model.eval()  # no dropout: the loss of a batch is a function of the weights
+        if adapters is not None:
+            model = peft.PeftModel.from_pretrained(model, str(adapters), is_trainable=True)
+        else:
+            lora = peft.LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                target_modules="all-linear",
+                lora_dropout=0.0,
+            )
+            model = peft.get_peft_model(model, lora)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.eval()
     value_head = None
     if with_value:
         hidden = model.get_input_embeddings().embedding_dim
         value_head = torch.nn.Linear(hidden, 1).to(next(model.parameters()).device)
         torch.nn.init.zeros_(value_head.weight)
         torch.nn.init.zeros_(value_head.bias)
-        vh = Path(path) / "value_head.pt"
+        vh = Path(adapters if adapters is not None else path) / "value_head.pt"
         if vh.exists():
             value_head.load_state_dict(torch.load(vh, map_location=value_head.weight.device))
-    return Policy(model, tokenizer, value_head, cfg.dtype)
+    policy = Policy(model, tokenizer, value_head, cfg.dtype)
+    policy.gradient_checkpointing = cfg.gradient_checkpointing
+    return policy
 
 
 def make_optimizer(policy: Policy, cfg: TrainConfig) -> Any:
@@ -128,12 +199,18 @@ def checkpoint_dir(out: Path, update: int) -> Path:
     return out / "checkpoints" / f"update-{update:06d}"
 
 
-def load_checkpoint(folder: Path, cfg: TrainConfig, with_value: bool) -> tuple[Policy, Any, dict]:
-    """Policy, optimizer and state saved by :meth:`Policy.save` in ``folder``."""
+def load_checkpoint(
+    folder: Path, cfg: TrainConfig, with_value: bool, start_path: str
+) -> tuple[Policy, Any, dict]:
+    """Policy, optimizer and state saved by :meth:`Policy.save` in ``folder`` (with LoRA:
+    the saved adapters on the start model ``start_path``)."""
     torch = require("torch", "train")
     if cfg.lora_r:
-        raise ConfigError("lora_r", cfg.lora_r, "resuming a LoRA run is not supported yet")
-    policy = load_policy(cfg, str(folder), with_value)
+        if not (folder / "adapter_config.json").exists():
+            raise ConfigError("lora_r", cfg.lora_r, f"{folder} holds no LoRA adapters to resume")
+        policy = load_policy(cfg, start_path, with_value, adapters=folder)
+    else:
+        policy = load_policy(cfg, str(folder), with_value)
     optimizer = make_optimizer(policy, cfg)
     optimizer.load_state_dict(torch.load(folder / "optimizer.pt", map_location=policy.device))
     state = json.loads((folder / "state.json").read_text())

@@ -24,7 +24,6 @@ Each update:
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
@@ -41,7 +40,7 @@ from steptool_env.training.advantages import (
 from steptool_env.training.batch import PackedSequence, StepItem, forward, pack_all
 from steptool_env.training.config import TrainConfig
 from steptool_env.training.losses import AdaptiveKL, ppo_loss, value_clip_range
-from steptool_env.training.policy import freeze
+from steptool_env.training.policy import Reference
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
 from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, items_from
 
@@ -58,12 +57,7 @@ def _run_rl(cfg: TrainConfig, run: Run) -> TrainResult:
     torch = require("torch", "train")
     critic = cfg.algo == "ppo"
     policy = run.policy
-    if run.first_update > 1:
-        from steptool_env.agents.lm_agent import load_model
-
-        reference = freeze(load_model(run.start_path, cfg.tokenizer, cfg.device, "float32")[0])
-    else:
-        reference = freeze(copy.deepcopy(policy.model))
+    reference = Reference.of(policy, run.start_path, cfg, resumed=run.first_update > 1)
     kl = AdaptiveKL(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon)
     kl.value = float(run.state.get("kl_coef", kl.value))
     offline = read_trajectories(cfg.offline) if cfg.offline else None
@@ -163,7 +157,7 @@ def _micro_batches(
 
 def _score(
     policy: Any,
-    reference: Any,
+    reference: Reference,
     micros: list[list[PackedSequence]],
     items: list[StepItem],
     cfg: TrainConfig,
@@ -174,7 +168,8 @@ def _score(
     with torch.no_grad(), policy.autocast():
         for micro in micros:
             out = forward(policy.model, policy.value_head, micro, policy.pad_id, **sampling)
-            ref = forward(reference, None, micro, policy.pad_id, **sampling)
+            with reference.active() as ref_model:
+                ref = forward(ref_model, None, micro, policy.pad_id, **sampling)
             lp = out.logprobs.float().cpu().numpy()
             rlp = ref.logprobs.float().cpu().numpy()
             vals = out.values.float().cpu().numpy() if out.values is not None else None
@@ -282,7 +277,7 @@ def _learn(
             n_step = sum(len(q.spans) for m in mb for q in m)
             optimizer.zero_grad(set_to_none=True)
             for micro in mb:
-                with policy.autocast():
+                with policy.autocast(), policy.learning():
                     out = forward(
                         policy.model,
                         policy.value_head,

@@ -78,7 +78,9 @@ class Run:
         self.state: dict[str, Any] = {}
         if ckpt is not None:
             self._check_same_run()
-            self.policy, self.optimizer, self.state = load_checkpoint(ckpt, cfg, with_value)
+            self.policy, self.optimizer, self.state = load_checkpoint(
+                ckpt, cfg, with_value, self.start_path
+            )
             self.first_update = int(self.state["update"]) + 1
         else:
             self.policy = load_policy(cfg, self.start_path, with_value)

@@ -63,7 +63,7 @@ def _run_sft(cfg: TrainConfig, run: Run) -> TrainResult:
         loss_sum = 0.0
         correct = 0.0
         for micro in chunks(mb, cfg.micro_batch_size):
-            with policy.autocast():
+            with policy.autocast(), policy.learning():
                 out = forward(policy.model, None, micro, policy.pad_id, with_entropy=False)
             loss = -out.logprobs.sum() / n_tok
             loss.backward()

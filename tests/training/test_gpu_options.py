@@ -1,0 +1,84 @@
+"""Training options for real models on a GPU, each checked on CPU with a tiny model: LoRA
+(the reference is the model with its adapters off; runs resume exactly; the final folder is
+a merged model any agent loads) and gradient checkpointing (same gradients, recomputed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("peft")
+
+from steptool_env.agents.lm_agent import load_model  # noqa: E402
+from steptool_env.training import TrainConfig, train  # noqa: E402
+from steptool_env.training.batch import forward, pack_all  # noqa: E402
+from steptool_env.training.metrics import read_metrics  # noqa: E402
+from steptool_env.training.policy import Reference, checkpoint_dir, load_policy  # noqa: E402
+from tests.training.test_training import _demo_items, _strip  # noqa: E402
+
+
+def _cfg(tiny_model: Path, out: Path, **kw) -> TrainConfig:
+    base = dict(
+        algo="ppo", model=str(tiny_model), out=out, updates=3, lr=1e-3, num_envs=2,
+        episodes_per_update=2, minibatch_size=2, micro_batch_size=1, max_new_tokens=10,
+        max_steps=2, device="cpu", progress=False, lora_r=4, checkpoint_every=1,
+    )  # fmt: skip
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_lora_reference_is_the_model_with_adapters_off(tiny_model: Path, tmp_path: Path) -> None:
+    cfg = _cfg(tiny_model, tmp_path / "r")
+    policy = load_policy(cfg, str(tiny_model), with_value=True)
+    reference = Reference.of(policy, str(tiny_model), cfg, resumed=False)
+    assert reference.model is policy.model  # no second copy
+    items, _ = _demo_items(tiny_model, 1)
+    seqs = pack_all(items)
+    with torch.no_grad():
+        for p in policy.model.parameters():  # move the adapters away from zero
+            if p.requires_grad:
+                p.add_(0.05)
+        moved = forward(policy.model, None, seqs, policy.pad_id).logprobs
+        with reference.active() as ref:
+            ref_lp = forward(ref, None, seqs, policy.pad_id).logprobs
+    base, _ = load_model(str(tiny_model), device="cpu")
+    with torch.no_grad():
+        plain = forward(base, None, seqs, policy.pad_id).logprobs
+    torch.testing.assert_close(ref_lp, plain, rtol=0, atol=1e-5)
+    assert float((moved - plain).abs().max()) > 1e-3
+    with torch.no_grad():  # and the adapters are back on afterwards
+        again = forward(policy.model, None, seqs, policy.pad_id).logprobs
+    torch.testing.assert_close(again, moved)
+
+
+def test_lora_runs_resume_exactly_and_end_merged(tiny_model: Path, tmp_path: Path) -> None:
+    cfg = _cfg(tiny_model, tmp_path / "run")
+    full = _strip(train(cfg).metrics)
+    assert (checkpoint_dir(cfg.out, 1) / "adapter_config.json").exists()
+    for u in (2, 3):
+        shutil.rmtree(checkpoint_dir(cfg.out, u))
+    shutil.rmtree(cfg.out / "final")
+    resumed = train(cfg, resume=True)
+    assert _strip(read_metrics(cfg.out)) == full
+    merged, _ = load_model(str(resumed.final), device="cpu")  # an ordinary model folder
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tiny_model: Path, tmp_path: Path) -> None:
+    items, _ = _demo_items(tiny_model, 1)
+    seqs = pack_all(items)
+    grads = []
+    for checkpointing in (False, True):
+        cfg = _cfg(tiny_model, tmp_path / "g", lora_r=0, gradient_checkpointing=checkpointing)
+        policy = load_policy(cfg, str(tiny_model), with_value=False)
+        with policy.learning():
+            assert policy.model.training == checkpointing
+            out = forward(policy.model, None, seqs, policy.pad_id)
+            (-out.logprobs.sum()).backward()
+        assert not policy.model.training
+        grads.append(np.concatenate([p.grad.flatten().numpy() for p in policy.model.parameters()]))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
