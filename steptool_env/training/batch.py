@@ -102,6 +102,49 @@ def pack_all(items: Sequence[StepItem]) -> list[PackedSequence]:
     return [seq for idx in by_episode.values() for seq in pack(items, idx)]
 
 
+def cut_micro_batches(
+    seqs: Sequence[PackedSequence], size: int, max_tokens: int = 0
+) -> list[list[PackedSequence]]:
+    """``seqs`` cut, in their order, into micro-batches (one forward pass each): every
+    ``size`` sequences, or with ``max_tokens`` > 0 as many as fit in that many padded
+    tokens (the longest sequence × their number), at least one each. A token budget keeps
+    memory flat whatever the lengths: long episodes go alone, short ones travel together."""
+    if max_tokens <= 0:
+        return [list(seqs[i : i + size]) for i in range(0, len(seqs), size)]
+    out: list[list[PackedSequence]] = []
+    current: list[PackedSequence] = []
+    widest = 0
+    for seq in seqs:
+        width = max(widest, len(seq.ids))
+        if current and width * (len(current) + 1) > max_tokens:
+            out.append(current)
+            current, width = [], len(seq.ids)
+        current.append(seq)
+        widest = width
+    if current:
+        out.append(current)
+    return out
+
+
+def group_minibatches(
+    micros: Sequence[list[PackedSequence]], minibatch_size: int
+) -> list[list[list[PackedSequence]]]:
+    """Consecutive micro-batches grouped into minibatches of at least ``minibatch_size``
+    sequences (the last may hold fewer): one optimiser step each."""
+    out: list[list[list[PackedSequence]]] = []
+    current: list[list[PackedSequence]] = []
+    count = 0
+    for micro in micros:
+        current.append(micro)
+        count += len(micro)
+        if count >= minibatch_size:
+            out.append(current)
+            current, count = [], 0
+    if current:
+        out.append(current)
+    return out
+
+
 @dataclass
 class ForwardOut:
     """Per-token results in span order (sequence by sequence, span by span)."""

@@ -100,6 +100,9 @@ class TrainConfig:
     """Sequences per optimiser step (an episode is one sequence when its steps pack)."""
     micro_batch_size: int = 2
     """Sequences per forward pass; minibatch/micro = gradient-accumulation steps."""
+    micro_batch_tokens: int = 0
+    """Cut forward passes by a token budget instead (> 0): as many sequences as fit in
+    this many padded tokens, at least one; ``micro_batch_size`` is then unused."""
     clip: float = 0.2
     """PPO ratio clip ε."""
     value_clip: float = 0.2
@@ -166,7 +169,10 @@ class TrainConfig:
             "micro_batch_size", "sft_episodes", "eval_every", "kl_horizon", "lora_alpha",
         ):  # fmt: skip
             check_int(name, getattr(self, name), 1)
-        for name in ("seed", "eval_episodes", "checkpoint_every", "lora_r", "warmup_updates"):
+        for name in (
+            "seed", "eval_episodes", "checkpoint_every", "lora_r", "warmup_updates",
+            "micro_batch_tokens",
+        ):  # fmt: skip
             check_int(name, getattr(self, name), 0)
         for name, lo, hi in (
             ("lr", 0.0, None), ("clip", 0.0, None), ("value_clip", 0.0, None),

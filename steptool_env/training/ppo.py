@@ -37,12 +37,19 @@ from steptool_env.training.advantages import (
     step_rewards,
     whiten,
 )
-from steptool_env.training.batch import PackedSequence, StepItem, forward, pack_all
+from steptool_env.training.batch import (
+    PackedSequence,
+    StepItem,
+    cut_micro_batches,
+    forward,
+    group_minibatches,
+    pack_all,
+)
 from steptool_env.training.config import TrainConfig
 from steptool_env.training.losses import AdaptiveKL, ppo_loss, value_clip_range
 from steptool_env.training.policy import Reference
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
-from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, items_from
+from steptool_env.training.run import Run, TrainResult, episode_stats, items_from
 
 
 def run_rl(cfg: TrainConfig, resume: bool = False) -> TrainResult:
@@ -152,7 +159,8 @@ def _micro_batches(
     """The update's micro-batches: the sequences in a seeded order, cut every
     ``micro_batch_size``. Scoring and every learning epoch use exactly these."""
     order = np.random.default_rng([cfg.seed, update, 5]).permutation(len(seqs))
-    return list(chunks([seqs[int(i)] for i in order], cfg.micro_batch_size))
+    ordered = [seqs[int(i)] for i in order]
+    return cut_micro_batches(ordered, cfg.micro_batch_size, cfg.micro_batch_tokens)
 
 
 def _score(
@@ -263,7 +271,6 @@ def _learn(
     torch = require("torch", "train")
     device = policy.device
     rng = np.random.default_rng([cfg.seed, update, 2])
-    per_minibatch = cfg.minibatch_size // cfg.micro_batch_size
     v_clip = value_clip_range([it.value_target for it in items], cfg.value_clip)
     sums: dict[str, float] = {}
     tokens_seen = 0
@@ -271,8 +278,7 @@ def _learn(
     skipped = 0
     for _ in range(cfg.ppo_epochs):
         order = rng.permutation(len(micros))
-        for start in range(0, len(order), per_minibatch):
-            mb = [micros[int(i)] for i in order[start : start + per_minibatch]]
+        for mb in group_minibatches([micros[int(i)] for i in order], cfg.minibatch_size):
             n_tok = sum(e - s for m in mb for q in m for _, s, e in q.spans)
             n_step = sum(len(q.spans) for m in mb for q in m)
             optimizer.zero_grad(set_to_none=True)

@@ -28,7 +28,7 @@ from steptool_env.errors import ConfigError, require
 from steptool_env.rollout.batch import EnvBatch
 from steptool_env.rollout.loop import collect
 from steptool_env.rollout.records import EpisodeSpec, Trajectory
-from steptool_env.training.batch import PackedSequence, StepItem
+from steptool_env.training.batch import StepItem
 from steptool_env.training.config import TrainConfig, learning_rate
 from steptool_env.training.metrics import MetricsLog
 from steptool_env.training.policy import (
@@ -285,11 +285,6 @@ def items_from(
                 )
             )
     return items
-
-
-def chunks(seqs: Sequence[PackedSequence], size: int) -> Iterator[list[PackedSequence]]:
-    for i in range(0, len(seqs), size):
-        yield list(seqs[i : i + size])
 
 
 def episode_stats(trajs: Sequence[Trajectory]) -> dict[str, float]:

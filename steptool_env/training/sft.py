@@ -17,10 +17,10 @@ import numpy as np
 from steptool_env.agents.oracle import OracleAgent
 from steptool_env.errors import require
 from steptool_env.rollout.records import EpisodeSpec
-from steptool_env.training.batch import forward, pack_all
+from steptool_env.training.batch import cut_micro_batches, forward, pack_all
 from steptool_env.training.config import TrainConfig
 from steptool_env.training.replay import DemoAgent, ReplayAgent, read_trajectories
-from steptool_env.training.run import Run, TrainResult, chunks, episode_stats, items_from
+from steptool_env.training.run import Run, TrainResult, episode_stats, items_from
 
 
 def run_sft(cfg: TrainConfig, resume: bool = False) -> TrainResult:
@@ -62,7 +62,7 @@ def _run_sft(cfg: TrainConfig, run: Run) -> TrainResult:
         run.optimizer.zero_grad(set_to_none=True)
         loss_sum = 0.0
         correct = 0.0
-        for micro in chunks(mb, cfg.micro_batch_size):
+        for micro in cut_micro_batches(mb, cfg.micro_batch_size, cfg.micro_batch_tokens):
             with policy.autocast(), policy.learning():
                 out = forward(policy.model, None, micro, policy.pad_id, with_entropy=False)
             loss = -out.logprobs.sum() / n_tok

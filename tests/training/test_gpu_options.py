@@ -82,3 +82,25 @@ def test_gradient_checkpointing_gives_the_same_gradients(tiny_model: Path, tmp_p
         assert not policy.model.training
         grads.append(np.concatenate([p.grad.flatten().numpy() for p in policy.model.parameters()]))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
+def test_micro_batches_by_token_budget() -> None:
+    from steptool_env.training.batch import PackedSequence, cut_micro_batches, group_minibatches
+
+    lengths = [300, 20, 40, 900, 35, 50, 10, 600, 80, 5]
+    seqs = [PackedSequence(np.zeros(n, np.int64), []) for n in lengths]
+    micros = cut_micro_batches(seqs, size=2, max_tokens=400)
+    assert [s for m in micros for s in m] == seqs  # every sequence once, in order
+    for m in micros:
+        assert len(m) == 1 or max(len(s.ids) for s in m) * len(m) <= 400
+    assert [len(m) for m in micros] == [1, 2, 1, 3, 1, 2]
+    assert [len(m) for m in cut_micro_batches(seqs, size=4)] == [4, 4, 2]
+    minis = group_minibatches(micros, 4)
+    assert all(sum(len(m) for m in mb) >= 4 for mb in minis[:-1])
+    assert [m for mb in minis for m in mb] == micros
+
+
+def test_a_run_with_a_token_budget(tiny_model: Path, tmp_path: Path) -> None:
+    cfg = _cfg(tiny_model, tmp_path / "tb", lora_r=0, updates=1, micro_batch_tokens=3000)
+    row = train(cfg).metrics[-1]
+    assert row["action_tokens"] > 0 and np.isfinite(row["loss"])
