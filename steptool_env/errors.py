@@ -107,12 +107,12 @@ class WorkerError(StepToolError):
 class MissingDependencyError(StepToolError, ImportError):
     """An optional dependency is missing; the message names the extra that installs it."""
 
-    def __init__(self, module: str, extra: str) -> None:
+    def __init__(self, module: str, extra: str, command: str | None = None) -> None:
         self.module = module
         self.extra = extra
+        how = command or f"pip install 'steptool-env[{extra}]'"
         super().__init__(
-            f"this feature needs the optional dependency {module!r}; "
-            f"install it with: pip install 'steptool-env[{extra}]'"
+            f"this feature needs the optional dependency {module!r}; install it with: {how}"
         )
 
 

