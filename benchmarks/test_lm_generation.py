@@ -93,10 +93,11 @@ def test_agent_generation_against_model_generate(benchmark, agent) -> None:
     )
 
 
-def test_kv_reuse_speeds_up_an_episode(benchmark, agent) -> None:
+@pytest.mark.parametrize("style", ["full", "compact"])
+def test_kv_reuse_speeds_up_an_episode(benchmark, agent, style: str) -> None:
     """Four turns of one episode (scripted env actions, so both runs see the same
     conversation): generation time with the keys/values kept against without."""
-    env = ToolUseEnv(split="I1-Inst", prompt_style="compact")
+    env = ToolUseEnv(split="I1-Inst", prompt_style=style)
     env.reset(seed=0)
     task = env.task
     calls = [
@@ -123,4 +124,7 @@ def test_kv_reuse_speeds_up_an_episode(benchmark, agent) -> None:
     reuse = benchmark.pedantic(episode, args=(True,), rounds=1, iterations=1)
     ratio = fresh / reuse
     benchmark.extra_info.update({"reuse_s": reuse, "fresh_s": fresh, "speedup": ratio})
-    print(f"\n4-step episode: re-prefill {fresh:.2f} s, kv reuse {reuse:.2f} s, {ratio:.2f}x")
+    print(
+        f"\n4-step episode ({style} prompt): re-prefill {fresh:.2f} s, kv reuse {reuse:.2f} s, "
+        f"{ratio:.2f}x"
+    )
