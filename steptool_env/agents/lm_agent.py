@@ -518,7 +518,8 @@ class LMAgent:
         return self.tokenizer.decode(keep, skip_special_tokens=True)
 
     def close(self) -> None:
-        """Nothing to release (the model is freed with the agent)."""
+        """Release the keys/values kept between turns (the model goes with the agent)."""
+        self._prefixes.clear()
 
 
 def load_model(model: str, tokenizer: str = "", device: str = "auto", dtype: str = "auto"):

@@ -146,8 +146,13 @@ class Run:
         specs: Sequence[EpisodeSpec],
         envs: Sequence[ToolUseEnv] | EnvBatch | None = None,
     ) -> list[Trajectory]:
-        with self.policy.autocast():
-            return collect(envs or self.envs, agent, specs)
+        try:
+            with self.policy.autocast():
+                return collect(envs or self.envs, agent, specs)
+        finally:  # the keys/values kept for the episodes' next turns are not needed now
+            reset = getattr(agent, "reset_cache", None)
+            if callable(reset):
+                reset()
 
     def task_specs(self, update: int, n_tasks: int, group_size: int) -> list[EpisodeSpec]:
         """``n_tasks`` training tasks for ``update``, each ``group_size`` times."""

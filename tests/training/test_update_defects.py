@@ -92,6 +92,35 @@ def test_rollouts_at_any_temperature_are_scored_on_policy(tiny_model: Path, tmp_
     assert row["logprob_gap"] < 1e-4, row["logprob_gap"]
 
 
+def test_rollout_caches_are_freed_before_learning(tiny_model: Path, tmp_path: Path) -> None:
+    """The keys/values an agent keeps between turns (hundreds of MB for a real model) are
+    released once the rollouts are collected, before the update needs the memory."""
+    from steptool_env.rollout.records import EpisodeSpec
+    from steptool_env.training.run import Run
+
+    cfg = TrainConfig(
+        algo="ppo", model=str(tiny_model), out=tmp_path / "c", num_envs=2,
+        episodes_per_update=2, minibatch_size=2, micro_batch_size=1, max_new_tokens=6,
+        max_steps=2, device="cpu", progress=False,
+    )  # fmt: skip
+    run = Run(cfg, resume=False, with_value=True)
+    try:
+        agent = run.agent()
+        kept: list[int] = []
+        original = agent._act
+
+        def act(views):
+            replies = original(views)
+            kept.append(len(agent._prefixes))
+            return replies
+
+        agent._act = act
+        run.collect(agent, [EpisodeSpec(t.task_id, 0) for t in run.tasks[:2]])
+        assert max(kept) > 0 and agent._prefixes == {}
+    finally:
+        run.close()
+
+
 def test_top_p_below_one_is_refused_for_rl() -> None:
     from steptool_env.errors import ConfigError
 
