@@ -328,12 +328,13 @@ def generate(
 def _cache_layers(cache: Any) -> list[Any] | None:
     """The layers of a plain :class:`DynamicCache` (keys/values of every position), or None
     for any other cache (sliding windows, recurrent state...), which is never reused."""
+    plain = getattr(require("transformers.cache_utils", "train"), "DynamicLayer", None)
     layers = getattr(cache, "layers", None)
-    if not layers:
+    if plain is None or not layers:
         return None
-    for layer in layers:
-        if type(layer).__name__ != "DynamicLayer" or getattr(layer, "keys", None) is None:
-            return None
+    # exactly the plain layer: its subclasses (sliding windows...) keep other positions
+    if any(type(la) is not plain or getattr(la, "keys", None) is None for la in layers):
+        return None
     return list(layers)
 
 

@@ -242,9 +242,13 @@ class _RayExecutor:
 
 
 def _executor(cfg: BenchConfig, env_id: str, split: str, n: int) -> _LocalExecutor | _RayExecutor:
-    kwargs = dict(split=split, parser=cfg.parser, max_steps=cfg.max_steps, backend=cfg.backend)
-    if cfg.prompt_style != "full":  # env ids that predate the setting keep working
-        kwargs["prompt_style"] = cfg.prompt_style
+    kwargs = dict(
+        split=split,
+        parser=cfg.parser,
+        max_steps=cfg.max_steps,
+        backend=cfg.backend,
+        prompt_style=cfg.prompt_style,
+    )
     if cfg.executor == "ray":
         return _RayExecutor(cfg, env_id, kwargs)
     return _LocalExecutor(env_id, kwargs, n)

@@ -18,17 +18,17 @@ from steptool_env.training import TrainConfig, train  # noqa: E402
 from steptool_env.training.batch import forward, pack_all  # noqa: E402
 from steptool_env.training.metrics import read_metrics  # noqa: E402
 from steptool_env.training.policy import Reference, checkpoint_dir, load_policy  # noqa: E402
+from tests.training.test_training import _cfg as training_cfg  # noqa: E402
 from tests.training.test_training import _demo_items, _strip  # noqa: E402
 
 
 def _cfg(tiny_model: Path, out: Path, **kw) -> TrainConfig:
+    """A short LoRA PPO run (the training tests' settings, smaller)."""
     base = dict(
-        algo="ppo", model=str(tiny_model), out=out, updates=3, lr=1e-3, num_envs=2,
-        episodes_per_update=2, minibatch_size=2, micro_batch_size=1, max_new_tokens=10,
-        max_steps=2, device="cpu", progress=False, lora_r=4, checkpoint_every=1,
+        algo="ppo", updates=3, num_envs=2, episodes_per_update=2, max_new_tokens=10,
+        max_steps=2, device="cpu", lora_r=4, checkpoint_every=1,
     )  # fmt: skip
-    base.update(kw)
-    return TrainConfig(**base)
+    return training_cfg(tiny_model, out, **{**base, **kw})
 
 
 def test_lora_reference_is_the_model_with_adapters_off(tiny_model: Path, tmp_path: Path) -> None:

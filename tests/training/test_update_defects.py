@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 from steptool_env.agents.lm_agent import load_model  # noqa: E402
 from steptool_env.training import TrainConfig, train  # noqa: E402
 from steptool_env.training.losses import AdaptiveKL  # noqa: E402
+from tests.training.test_training import _cfg  # noqa: E402
 
 
 def _weights(folder: Path) -> dict[str, np.ndarray]:
@@ -27,24 +28,19 @@ def test_zero_signal_update_leaves_the_policy_unchanged(
     """Outcome reward and a random model that solves nothing: every advantage is 0, the
     policy equals its reference, so nothing may move (AdamW would turn the ~1e-7 noise of
     differently batched forward passes into a full learning-rate step)."""
-    cfg = TrainConfig(
+    cfg = _cfg(
+        tiny_model,
+        tmp_path / algo,
         algo=algo,
-        model=str(tiny_model),
-        out=tmp_path / algo,
         updates=1,
-        lr=1e-3,
         weight_decay=0.1,
         reward="outcome",
-        num_envs=4,
-        episodes_per_update=4,
         group_size=2 if algo == "grpo" else 1,
         minibatch_size=4,
-        micro_batch_size=1,
         ppo_epochs=2,
         max_new_tokens=12,
         max_steps=2,
         device="cpu",
-        progress=False,
     )
     result = train(cfg)
     assert all(row["pass_rate"] == 0 for row in result.metrics)
@@ -72,20 +68,17 @@ def test_adaptive_kl_tracks_its_target() -> None:
 def test_rollouts_at_any_temperature_are_scored_on_policy(tiny_model: Path, tmp_path: Path) -> None:
     """The log-probs recorded while sampling at T = 0.6 equal the trainer's old log-probs:
     the PPO ratio starts at 1 (it was off by |log T-scaling| before)."""
-    cfg = TrainConfig(
+    cfg = _cfg(
+        tiny_model,
+        tmp_path / "t06",
         algo="ppo",
-        model=str(tiny_model),
-        out=tmp_path / "t06",
         updates=1,
         temperature=0.6,
         num_envs=2,
         episodes_per_update=2,
-        minibatch_size=2,
-        micro_batch_size=1,
         max_new_tokens=10,
         max_steps=2,
         device="cpu",
-        progress=False,
     )
     row = train(cfg).metrics[-1]
     assert row["action_tokens"] > 10
@@ -98,10 +91,9 @@ def test_rollout_caches_are_freed_before_learning(tiny_model: Path, tmp_path: Pa
     from steptool_env.rollout.records import EpisodeSpec
     from steptool_env.training.run import Run
 
-    cfg = TrainConfig(
-        algo="ppo", model=str(tiny_model), out=tmp_path / "c", num_envs=2,
-        episodes_per_update=2, minibatch_size=2, micro_batch_size=1, max_new_tokens=6,
-        max_steps=2, device="cpu", progress=False,
+    cfg = _cfg(
+        tiny_model, tmp_path / "c", algo="ppo", num_envs=2, episodes_per_update=2,
+        max_new_tokens=6, max_steps=2, device="cpu",
     )  # fmt: skip
     run = Run(cfg, resume=False, with_value=True)
     try:
