@@ -3,6 +3,11 @@
 It reads the privileged ``view.task`` and exists to check the suite (every task must be
 solvable: the oracle's pass rate is 1.0) and to produce demonstrations for SFT. On an
 API-side failure (status 5-12) it retries the same call.
+
+StableToolBench queries have no reference answer: there the oracle answers from the raw
+responses of its relevant calls (the env's privileged ``call_responses``), quoting the first
+salient values of each (:func:`~steptool_env.stabletoolbench.judge.salient_values`), which is
+what the grounded IsSolved rule asks for.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from typing import Any
 
 from steptool_env.agents.base import TurnView
 from steptool_env.envs.prompts import finish_arguments, format_action
+from steptool_env.stabletoolbench.judge import salient_values
 from steptool_env.tools.catalogue import FINISH
+from steptool_env.world.tasks import Task
+
+QUOTED_VALUES = 3
+"""Salient values the oracle quotes from each relevant response (StableToolBench)."""
 
 
 class OracleAgent:
@@ -41,6 +51,25 @@ class OracleAgent:
         return format_action(
             view.parser,
             FINISH,
-            finish_arguments(task.reference_answer),
+            finish_arguments(_answer(view, task)),
             "I have everything I need.",
         )
+
+
+def _answer(view: TurnView, task: Task) -> str:
+    """The reference answer, or on StableToolBench the relevant responses' salient values."""
+    if task.task_type != "stabletoolbench":
+        return task.reference_answer
+    relevant = {view.env.function_of(tool, api) for tool, api in task.relevant_apis}
+    parts = []
+    for function, arguments, response in getattr(view.env, "call_responses", ()):
+        if function in relevant:
+            values = salient_values(response, task.query, arguments, function)[:QUOTED_VALUES]
+            parts.append(f"{function}: " + (", ".join(map(_text, values)) or "done"))
+    return "Here is what I found. " + "; ".join(parts) + "."
+
+
+def _text(value: str | float) -> str:
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0")

@@ -56,3 +56,17 @@ def environment() -> dict[str, str]:
         "python_version": platform.python_version(),
         "git_commit": git_commit(),
     }
+
+
+def is_solved_rule(env_id: str) -> str | None:
+    """The IsSolved rule ``gym.make(env_id)`` scores with, for env ids that offer a choice
+    (StableToolBench: ``grounded`` or ``lenient``); None for the others. Every record of such
+    an env id carries it, so a leaderboard says which rule scored it."""
+    import gymnasium as gym
+
+    spec = gym.spec(env_id)
+    if not str(spec.entry_point).endswith(":StableToolBenchEnv"):
+        return None
+    from steptool_env.stabletoolbench.judge import DEFAULT_IS_SOLVED_RULE
+
+    return str(spec.kwargs.get("is_solved_rule", DEFAULT_IS_SOLVED_RULE))

@@ -25,7 +25,7 @@ from typing import Any
 
 from steptool_env.agents import Agent, make_agent
 from steptool_env.bench.config import AgentSpec, BenchConfig
-from steptool_env.bench.provenance import config_hash, environment
+from steptool_env.bench.provenance import config_hash, environment, is_solved_rule
 from steptool_env.bench.store import (
     EPISODES_FILE,
     EpisodeStore,
@@ -145,6 +145,7 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
 
 def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) -> dict:
     """The fields shared by every record of one agent on one env id (built once)."""
+    rule = is_solved_rule(env_id)
     return {
         "agent": ap.spec.name,
         "agent_kind": ap.spec.kind,
@@ -157,6 +158,7 @@ def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) 
         "parser": cfg.parser,
         "prompt_template": ap.template,
         "max_steps": cfg.max_steps,
+        **({"is_solved_rule": rule} if rule else {}),
         **env,
     }
 

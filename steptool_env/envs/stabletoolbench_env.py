@@ -14,24 +14,36 @@ come from:
 - **Arguments** follow the rules of real APIs (``validate_arguments(wire=True)``): numbers
   may come as numeric strings, documented defaults are always accepted.
 - **Rewards**: SuccCalling as usual; Contribution 1 for the first successful call of each
-  relevant API; IsSolved by the deterministic rule of
-  :func:`~steptool_env.stabletoolbench.judge.rule_is_solved` (answer given and relevant APIs
-  called: all -> 1, some -> 0.5), or by ``judge=`` (e.g. a
-  :class:`~steptool_env.stabletoolbench.judge.ChatJudge`).
+  relevant API; IsSolved by the rule ``is_solved_rule`` names (see
+  :mod:`~steptool_env.stabletoolbench.judge`): ``grounded`` (default; the final answer must
+  quote salient values of the relevant APIs' responses: all relevant APIs called and quoted
+  -> 1, some -> 0.5) or ``lenient`` (the earlier rule: an answer and the relevant APIs
+  called, nothing checked of the answer), or by ``judge=`` (e.g. a
+  :class:`~steptool_env.stabletoolbench.judge.ChatJudge`), which replaces either rule. The
+  grounded rule reads the raw response of each successful call (before it is cut to
+  ``max_observation_chars``); :attr:`StableToolBenchEnv.call_responses` shows them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError, TaskError
-from steptool_env.stabletoolbench.judge import Judge, rule_is_solved
+from steptool_env.stabletoolbench.judge import (
+    DEFAULT_IS_SOLVED_RULE,
+    IS_SOLVED_RULES,
+    Call,
+    Judge,
+    grounded_is_solved,
+    lenient_is_solved,
+)
 from steptool_env.stabletoolbench.suite import StbSuite
 from steptool_env.tools.spec import ApiSpec
+from steptool_env.tools.status import Status
 from steptool_env.world.suite import Task
 
 DATA_ENV_VAR = "STEPTOOL_STABLETOOLBENCH_DIR"
@@ -71,6 +83,8 @@ class StableToolBenchEnv(ToolUseEnv):
         cache: a StableToolBench ``tool_response_cache`` folder, replayed first.
         mock: answer calls the cache lacks with the deterministic mock (else status 11).
         mock_seed: seed of the mock's values.
+        is_solved_rule: ``grounded`` (default) or ``lenient``: the rule that scores IsSolved
+            (see :mod:`~steptool_env.stabletoolbench.judge`).
         judge: ``judge(query, answer, called) -> IsSolved`` in place of the rule.
         **kwargs: every other argument of :class:`ToolUseEnv` (``reward_mode``, ``parser``,
             ``max_steps``, ``backend`` (``inprocess`` or ``http``), ``faults``...).
@@ -85,11 +99,14 @@ class StableToolBenchEnv(ToolUseEnv):
         cache: str | Path | None = None,
         mock: bool = True,
         mock_seed: int = 0,
+        is_solved_rule: str = DEFAULT_IS_SOLVED_RULE,
         judge: Judge | None = None,
         **kwargs: Any,
     ) -> None:
         if "suite" in kwargs:
             raise ConfigError("suite", kwargs["suite"], "give queries= instead")
+        if is_solved_rule not in IS_SOLVED_RULES:
+            raise ConfigError("is_solved_rule", is_solved_rule, choices=IS_SOLVED_RULES)
         if judge is not None and not callable(judge):
             raise ConfigError("judge", judge, "must be callable (query, answer, called)")
         suite = (
@@ -99,6 +116,22 @@ class StableToolBenchEnv(ToolUseEnv):
         )
         super().__init__(split=split or next(iter(suite.splits)), suite=suite, **kwargs)  # type: ignore[arg-type]
         self.judge = judge
+        self.is_solved_rule = is_solved_rule
+        self._responses: list[tuple[str, dict[str, Any], Any]] = []
+        self._pending: tuple[Any] | None = None  # (raw response,) of this step's success
+
+    @property
+    def call_responses(self) -> tuple[tuple[str, dict[str, Any], Any], ...]:
+        """``(function, arguments, raw response)`` of each successful call of this episode,
+        in order (what the grounded rule reads; privileged: the oracle answers from it)."""
+        return tuple(self._responses)
+
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        self._responses = []
+        self._pending = None
+        return super().reset(seed=seed, options=options)
 
     def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
         return self.suite.query(task.task_id).by_function  # type: ignore[attr-defined]
@@ -108,9 +141,27 @@ class StableToolBenchEnv(ToolUseEnv):
             raise TaskError("call reset() first: function names depend on the query")
         return self.suite.query(self.task.task_id).function_of(tool, api)  # type: ignore[attr-defined]
 
+    def _render(self, body: Mapping[str, Any], status: Status) -> str:
+        # Every step renders its body once, just before _record: keep a success's raw response.
+        self._pending = (body.get("response"),) if status is Status.OK else None
+        return super()._render(body, status)
+
+    def _record(self, text: str, parsed: Any, function: str, obs: str, call_id: str) -> None:
+        super()._record(text, parsed, function, obs, call_id)
+        if self._pending is not None:
+            self._responses.append((function, dict(parsed.arguments), self._pending[0]))
+        self._pending = None
+
     def _judge(self, task: Task, answer: str) -> float:
         satisfied = sorted(self._tracker.satisfied)
         if self.judge is not None:
             called = [self.function_of(*task.relevant_apis[i]) for i in satisfied]
             return float(self.judge(task.query, answer, called))
-        return rule_is_solved(answer, len(satisfied), len(task.gold))
+        if self.is_solved_rule == "lenient":
+            return lenient_is_solved(answer, len(satisfied), len(task.gold))
+        relevant: list[list[Call]] = []
+        for i, (tool, api) in enumerate(task.relevant_apis):
+            function = self.function_of(tool, api)
+            calls = [c for c in self._responses if c[0] == function]
+            relevant.append(calls if i in self._tracker.satisfied else [])
+        return grounded_is_solved(answer, task.query, relevant)
