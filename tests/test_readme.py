@@ -17,4 +17,4 @@ def test_readme_python_blocks_run(capsys: pytest.CaptureFixture[str]) -> None:
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)  # our own docs, not model output
     out = capsys.readouterr().out
-    assert "Waerkburg" in out and "1.0 1 1.0" in out
+    assert "Waerkburg" in out and "0.5 1 1.0" in out

@@ -42,7 +42,7 @@ def frame(records: Sequence[dict[str, Any]]):
     if not records:
         raise ConfigError("records", 0, "no episode records to rank")
     df = pd.DataFrame.from_records(list(records))
-    for col, default in (("tokens_in", 0), ("tokens_out", 0)):
+    for col, default in (("tokens_in", 0), ("tokens_out", 0), ("scoring", "")):
         if col not in df:
             df[col] = default
     return df.sort_values(list(KEY_FIELDS), kind="stable").reset_index(drop=True)

@@ -70,3 +70,19 @@ def is_solved_rule(env_id: str) -> str | None:
     from steptool_env.stabletoolbench.judge import DEFAULT_IS_SOLVED_RULE
 
     return str(spec.kwargs.get("is_solved_rule", DEFAULT_IS_SOLVED_RULE))
+
+
+SCORING_VERSION = 2
+"""Bumped whenever what a record's ``return`` or ``is_solved`` means changes. 2: the bounded
+default step reward and StableToolBench's grounded IsSolved rule (1: the paper's formula
+and the lenient rule)."""
+
+
+def scoring(env_id: str) -> str:
+    """What scored the records of ``env_id``: ``v{SCORING_VERSION}:{reward_mode}:{rule}``
+    (``rule`` is ``checker`` for the generated suite). Part of an episode's identity, so a
+    resumed run never mixes records scored under other rules."""
+    import gymnasium as gym
+
+    mode = gym.spec(env_id).kwargs.get("reward_mode", "steptool")
+    return f"v{SCORING_VERSION}:{mode}:{is_solved_rule(env_id) or 'checker'}"

@@ -25,7 +25,7 @@ from typing import Any
 
 from steptool_env.agents import Agent, make_agent
 from steptool_env.bench.config import AgentSpec, BenchConfig
-from steptool_env.bench.provenance import config_hash, environment, is_solved_rule
+from steptool_env.bench.provenance import config_hash, environment, is_solved_rule, scoring
 from steptool_env.bench.store import (
     EPISODES_FILE,
     EpisodeStore,
@@ -128,6 +128,7 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
                 "subsets", list(cfg.subsets), f"{env_id} has none of them", choices=suite.splits
             )
         per_env = plans[env_id] = []
+        ident = (env_id, suite.hash, scoring(env_id))
         for spec, agent, acfg, h, template in agents:
             ap = _AgentPlan(spec, agent, acfg, h, template, suite.hash, subsets[0])
             for subset in subsets:
@@ -136,7 +137,7 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
                 for seed in cfg.seeds:
                     for t in tasks:
                         for k in range(cfg.samples):
-                            key = (spec.name, h, env_id, suite.hash, subset, seed, k, t.task_id)
+                            key = (spec.name, h, *ident, subset, seed, k, t.task_id)
                             ep = EpisodeSpec(t.task_id, episode_seed(seed, t.task_id, k), k)
                             ap.episodes.append(_Planned(key, ep, subset, seed))
             per_env.append(ap)
@@ -154,6 +155,7 @@ def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) 
         "env_id": env_id,
         "env_version": int(env_id.rsplit("-v", 1)[1]),
         "suite_hash": ap.suite_hash,
+        "scoring": scoring(env_id),
         "backend": cfg.backend,
         "parser": cfg.parser,
         "prompt_template": ap.template,

@@ -9,8 +9,10 @@ after garbage. A torn or undecodable line anywhere else means the file was chang
 something else: that is reported with its line number, never silently dropped.
 
 Identity. A record is identified by :func:`episode_key` (agent label and config hash, env
-id, suite hash, subset, seed, sample, task id). A resumed run runs only the keys it lacks.
-One lock file per folder stops two runners from writing to the same store at once.
+id, suite hash, scoring (reward mode and IsSolved rule, see ``provenance.scoring``), subset,
+seed, sample, task id); records written before a field existed have it as None. A
+resumed run runs only the keys it lacks. One lock file per folder stops two runners from
+writing to the same store at once.
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ KEY_FIELDS = (
     "agent_config_hash",
     "env_id",
     "suite_hash",
+    "scoring",
     "subset",
     "seed",
     "sample",
     "task_id",
 )
+LATER_KEY_FIELDS = frozenset({"scoring"})
+"""Key fields that records of older versions lack (their value is then None)."""
 
 Key = tuple[Any, ...]
 
@@ -53,7 +58,7 @@ class SharedFields:
 
 def episode_key(record: dict[str, Any]) -> Key:
     """The identity of an episode record (what a resumed run checks for)."""
-    return tuple(record[k] for k in KEY_FIELDS)
+    return tuple(record.get(k) if k in LATER_KEY_FIELDS else record[k] for k in KEY_FIELDS)
 
 
 class EpisodeStore:

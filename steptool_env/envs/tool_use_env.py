@@ -28,6 +28,10 @@ step — and agents keep the history themselves or read ``env.unwrapped.messages
 ``contribution``   Contribution c_t (0.0 or 1.0; 0 on the final step)
 ``gold_nodes``     gold DAG nodes newly satisfied by this step (tuple of int)
 ``is_solved``      IsSolved (1, 0.5 or 0) on the final step, else 0.0
+``new_call``       True when the call succeeded with a function and arguments that no earlier
+                   successful call of the episode had
+``distinct_calls`` distinct successful calls of the episode so far (this one included)
+``gold_total``     nodes in the task's gold DAG (relevant APIs on StableToolBench)
 ``final``          True on the step that called Finish
 ``api_failure``    True when the status is an API-side failure (5-12): not the agent's fault
 ``fault``          the injected fault of this step ("" when none): ``timeout``,
@@ -75,8 +79,11 @@ class ToolUseEnv(gym.Env[str, str]):
 
     Args:
         split: ``train``, ``val`` or a test subset (``I1-Inst`` ... ``I3-Inst``).
-        reward_mode: ``steptool`` (default) or ``outcome``.
-        alpha: weight of SuccCalling against Contribution in ``steptool`` mode (>= 0).
+        reward_mode: ``steptool`` (default: step rewards bounded so that solving is the
+            optimum), ``paper`` (the paper's formula; farmable online) or ``outcome``; see
+            :mod:`steptool_env.rewards.shapers`.
+        alpha: weight of SuccCalling against Contribution in ``steptool`` and ``paper``
+            modes (>= 0).
         parser: action format: ``react`` (default), ``json`` or ``hermes``.
         max_steps: steps before truncation (12 as in the paper).
         max_observation_chars: tool responses are cut to this many characters.
@@ -166,6 +173,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self._t = 0
         self._done = True
         self._tracker = GoldTracker({})
+        self._calls: set[tuple[str, str]] = set()
         self._offered: dict[str, ApiSpec] = {}
 
     # ------------------------------------------------------------------ public views
@@ -221,6 +229,7 @@ class ToolUseEnv(gym.Env[str, str]):
         if idx is None:
             idx = self._gold_cache[task.task_id] = gold_index(task, self.function_of)
         self._tracker = GoldTracker(idx)
+        self._calls = set()
         query = to_ascii(task.query)
         self._messages = [
             {"role": "system", "content": prompt},
@@ -250,7 +259,7 @@ class ToolUseEnv(gym.Env[str, str]):
         parsed = self._parse_action(action)
         function, error, api_ok, fault_kind, source = "", "", False, "", ""
         new_nodes: tuple[int, ...] = ()
-        final, is_solved = False, 0.0
+        final, is_solved, new_call = False, 0.0, False
         call_id = f"call_{self._t}"
         if isinstance(parsed, ParseFailure):
             status, error = Status.BAD_INPUT, parsed.kind
@@ -293,6 +302,9 @@ class ToolUseEnv(gym.Env[str, str]):
                         source = result.source
                         if result.ok:
                             new_nodes = self._tracker.observe(function, args)
+                            key = (function, json.dumps(args, sort_keys=True, default=str))
+                            new_call = key not in self._calls
+                            self._calls.add(key)
                             body = {"error": "", "response": result.response}
                         else:
                             error = "api_error"
@@ -300,7 +312,17 @@ class ToolUseEnv(gym.Env[str, str]):
         succ = 1 if status is Status.OK else 0
         contribution = float(len(new_nodes))
         truncated = not final and self._t >= self.max_steps
-        outcome = StepOutcome(status, succ, contribution, final, is_solved, truncated)
+        outcome = StepOutcome(
+            status,
+            succ,
+            contribution,
+            final,
+            is_solved,
+            truncated,
+            new_call,
+            len(self._calls),
+            len(task.gold),
+        )
         reward = self.shaper(outcome)
         obs_text = self._render(body, status)
         self._record(text, parsed, function, obs_text, call_id)
@@ -314,6 +336,9 @@ class ToolUseEnv(gym.Env[str, str]):
             "contribution": contribution,
             "gold_nodes": new_nodes,
             "is_solved": is_solved,
+            "new_call": new_call,
+            "distinct_calls": outcome.distinct_calls,
+            "gold_total": outcome.gold_total,
             "final": final,
             "api_failure": status in API_FAILURES,
             "fault": fault_kind,

@@ -7,6 +7,14 @@
   arguments). Each node pays once; repeats pay nothing.
 - **IsSolved** ``∈ {1, 0.5, 0}``: the answer checker's verdict at ``Finish`` (0 on give-up or
   when the episode is truncated without ``Finish``).
+
+Three counts let a shaper bound what shaping can pay in one episode (the default shaper uses
+them so that no trajectory that fails to solve the task out-earns solving it):
+
+- **new_call**: the call succeeded and no earlier successful call of this episode had the
+  same function and arguments;
+- **distinct_calls**: distinct successful calls so far, this one included;
+- **gold_total**: nodes in the task's gold DAG (``N``; relevant APIs on StableToolBench).
 """
 
 from __future__ import annotations
@@ -30,6 +38,12 @@ class StepOutcome(NamedTuple):
     is_solved: float
     """IsSolved on the final step; 0.0 otherwise."""
     truncated: bool = False
+    new_call: bool = False
+    """A successful call whose function and arguments no earlier successful call had."""
+    distinct_calls: int = 0
+    """Distinct successful calls of the episode so far, this step's included."""
+    gold_total: int = 1
+    """Nodes of the task's gold DAG (each pays Contribution once)."""
 
 
 class GoldTracker:

@@ -1,7 +1,25 @@
 """Reward shapers: a step's :class:`StepOutcome` → a float reward.
 
-``steptool`` (default): intermediate ``r_t = (α·s_t + c_t) / (1 + α)``; final ``r_T = IsSolved``.
-``outcome``: intermediate 0; final ``r_T = IsSolved``.
+Every mode pays ``r_T = IsSolved`` (1, 0.5 or 0) on the ``Finish`` step; they differ in what
+an intermediate step earns. With ``N`` gold nodes, SuccCalling ``s_t``, Contribution ``c_t``:
+
+``steptool`` (default): StepTool's two signals, bounded so that solving is the optimum::
+
+    r_t = (α·ŝ_t + c_t) / (N·(1 + α))
+
+where ``ŝ_t = 1`` only for a successful call that is new in the episode (another function or
+other arguments than every earlier successful call) and among the first ``N`` such calls.
+Each gold node pays ``1/(N(1+α))`` once and at most ``N`` distinct calls pay
+``α/(N(1+α))``, so shaping adds up to at most 1 in an episode — exactly what the oracle
+earns. Any trajectory that does not solve the task therefore earns at most
+``0.5 + 1 < 1 + 1`` (the computed bound per task is checked by ``tests/rewards``).
+
+``paper``: the paper's formula ``r_t = (α·s_t + c_t)/(1 + α)`` (arXiv 2410.07745, α = 1). It
+was used offline, where a policy cannot exploit it; **online it can be farmed**: repeating
+one successful call until the step limit out-earns solving (6.5 against 3.0 on
+I1-Inst-00000). Kept for parity with the paper.
+
+``outcome``: 0 at every intermediate step.
 
 Add a mode by subclassing :class:`RewardShaper` and registering it in :data:`REWARD_MODES`.
 """
@@ -33,9 +51,28 @@ class RewardShaper:
 
 
 class StepToolReward(RewardShaper):
-    """StepTool's step-grained reward (arXiv 2410.07745, with the published defects fixed)."""
+    """The default: SuccCalling and Contribution, each bounded per episode (module docs).
+
+    Args:
+        alpha: weight of the success signal against Contribution (>= 0).
+    """
 
     name = "steptool"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = validate_alpha(alpha)
+        self._norm = 1.0 + self.alpha
+
+    def intermediate(self, outcome: StepOutcome) -> float:
+        n = max(outcome.gold_total, 1)
+        paid = outcome.succ_calling and outcome.new_call and outcome.distinct_calls <= n
+        return (self.alpha * paid + outcome.contribution) / (n * self._norm)
+
+
+class PaperReward(RewardShaper):
+    """The paper's ``(α·s_t + c_t)/(1 + α)``: exploitable online (module docs)."""
+
+    name = "paper"
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = validate_alpha(alpha)
@@ -59,6 +96,7 @@ class OutcomeReward(RewardShaper):
 
 REWARD_MODES: dict[str, Callable[[float], RewardShaper]] = {
     "steptool": StepToolReward,
+    "paper": PaperReward,
     "outcome": OutcomeReward,
 }
 

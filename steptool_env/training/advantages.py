@@ -3,10 +3,13 @@
 Everything here is plain numpy on one episode (or one batch of numbers), so each formula can
 be checked by hand:
 
-- :func:`step_rewards`: the per-step rewards a trainer learns from. ``steptool`` keeps the
-  env's shaped rewards ``r_t = (α·s_t + c_t)/(1+α)`` and ``r_T = IsSolved``; ``outcome`` puts
-  IsSolved on the last action only; ``parity`` reproduces the published code's weighting
-  (step t's reward times (T−1−t), the final reward times 0) for comparison only.
+- :func:`step_rewards`: the per-step rewards a trainer learns from. ``steptool`` (the env's
+  default, bounded so that solving is the optimum) and ``paper`` (the paper's
+  ``r_t = (α·s_t + c_t)/(1+α)``) keep the env's shaped rewards and ``r_T = IsSolved``; the
+  env is built with the same ``reward_mode`` (:func:`env_reward_mode`); ``outcome`` puts
+  IsSolved on the last action only; ``parity`` reproduces the published code's weighting of
+  the paper's rewards (step t's reward times (T−1−t), the final reward times 0) for
+  comparison only.
 - :func:`discounted_returns`: ``G_t = Σ_{k≥t} γ^{k−t} r_k``.
 - :func:`step_gae`: step-level GAE, ``δ_t = r_t + γ V(s_{t+1}) − V(s_t)``,
   ``Â_t = Σ_k (γλ)^k δ_{t+k}``; with λ = 1 it is ``G_t − V(s_t)``. Value targets are
@@ -27,18 +30,26 @@ import numpy as np
 
 from steptool_env.errors import ConfigError
 
-REWARD_MODES = ("steptool", "outcome", "parity")
+REWARD_MODES = ("steptool", "paper", "outcome", "parity")
+"""The trainer's ``reward`` settings: the env's reward modes plus ``parity``."""
+
+
+def env_reward_mode(mode: str) -> str:
+    """The env ``reward_mode`` whose rewards the trainer's ``mode`` starts from."""
+    if mode not in REWARD_MODES:
+        raise ConfigError("reward", mode, choices=REWARD_MODES)
+    return "paper" if mode == "parity" else mode
 
 
 def step_rewards(env_rewards: Sequence[float], is_solved: float, mode: str) -> np.ndarray:
     """Per-step rewards of one episode from the env's shaped rewards.
 
-    ``env_rewards`` are the rewards the env returned in ``steptool`` mode (the last one is
-    IsSolved when the episode ended with Finish). ``is_solved`` is the episode's IsSolved.
+    ``env_rewards`` are the rewards the env returned in ``env_reward_mode(mode)`` (the last
+    one is IsSolved when the episode ended with Finish). ``is_solved`` is the episode's IsSolved.
     """
     r = np.asarray(env_rewards, dtype=np.float64)
     n = len(r)
-    if mode == "steptool":
+    if mode in ("steptool", "paper"):
         return r.copy()
     if mode == "outcome":
         out = np.zeros(n)

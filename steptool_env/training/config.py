@@ -79,11 +79,13 @@ class TrainConfig:
     group_size: int = 1
     """Episodes per task in one update (GRPO's group; must divide episodes_per_update)."""
     reward: str = "steptool"
-    """``steptool`` (shaped step rewards), ``outcome`` (IsSolved at the last action only) or
-    ``parity`` (the published code's weighting and token-level GAE; comparison only)."""
+    """``steptool`` (the env's default step rewards, bounded so that solving is the
+    optimum), ``paper`` (the paper's ``(α·s + c)/(1 + α)``, farmable online), ``outcome``
+    (IsSolved at the last action only) or ``parity`` (the paper's rewards with the published
+    code's weighting and token-level GAE; comparison only)."""
     alpha: float = 1.0
-    """Weight of SuccCalling against Contribution in the step reward ``(α·s + c)/(1 + α)``;
-    0 pays Contribution only, which repeated valid calls cannot farm (see the README)."""
+    """Weight of SuccCalling against Contribution in the ``steptool`` and ``paper`` step
+    rewards (0 pays Contribution only; see the README's reward section)."""
     temperature: float = 1.0
     """Sampling temperature of training rollouts (0 = greedy); actions are scored under the
     same tempered distribution, so training stays on-policy."""

@@ -28,6 +28,7 @@ from steptool_env.errors import ConfigError, require
 from steptool_env.rollout.batch import EnvBatch
 from steptool_env.rollout.loop import collect
 from steptool_env.rollout.records import EpisodeSpec, Trajectory
+from steptool_env.training.advantages import env_reward_mode
 from steptool_env.training.batch import StepItem
 from steptool_env.training.config import TrainConfig, learning_rate
 from steptool_env.training.metrics import MetricsLog
@@ -97,6 +98,7 @@ class Run:
             split=cfg.split,
             parser=cfg.parser,
             max_steps=cfg.max_steps,
+            reward_mode=env_reward_mode(cfg.reward),
             alpha=cfg.alpha,
             prompt_style=cfg.prompt_style,
         )

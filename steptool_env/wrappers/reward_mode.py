@@ -1,8 +1,9 @@
 """Recompute the reward of any StepTool env under another reward mode, from ``info``.
 
 Every reward component is in ``info`` (``succ_calling``, ``contribution``, ``is_solved``,
-``final``, ``status``), so the reward can be re-shaped outside the env: this wrapper is how a
-user compares modes on one env instance, or plugs in a shaper of their own.
+``final``, ``status``, ``new_call``, ``distinct_calls``, ``gold_total``), so the reward can
+be re-shaped outside the env: this wrapper is how a user compares modes on one env
+instance, or plugs in a shaper of their own.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class RewardModeWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstru
             info["final"],
             info["is_solved"],
             truncated,
+            info["new_call"],
+            info["distinct_calls"],
+            info["gold_total"],
         )
         reward = self.shaper(outcome)
         info = {**info, "reward_mode": self.shaper.name}

@@ -17,6 +17,7 @@ def rec(i: int, **extra: Any) -> dict[str, Any]:
         "agent_config_hash": "h",
         "env_id": "StepTool/ToolBench-v0",
         "suite_hash": "s",
+        "scoring": "v2:steptool:checker",
         "subset": "I1-Inst",
         "seed": 0,
         "sample": 0,
@@ -195,13 +196,18 @@ def test_episode_key_uses_exactly_the_key_fields() -> None:
         "agent_config_hash",
         "env_id",
         "suite_hash",
+        "scoring",
         "subset",
         "seed",
         "sample",
         "task_id",
     )
     r = rec(4, is_solved=0.0, wall_s=1.5)
-    assert episode_key(r) == ("a", "h", "StepTool/ToolBench-v0", "s", "I1-Inst", 0, 0, "t4")
+    want = ("a", "h", "StepTool/ToolBench-v0", "s", "v2:steptool:checker", "I1-Inst", 0, 0, "t4")
+    assert episode_key(r) == want
+    # a record written before scoring was part of the key never matches a new one
+    older = {k: v for k, v in r.items() if k != "scoring"}
+    assert episode_key(older) == (*want[:4], None, *want[5:])
     assert episode_key({**r, "is_solved": 1.0, "wall_s": 9.0, "extra": 1}) == episode_key(r)
     for name in KEY_FIELDS:
         assert episode_key({**r, name: "other"}) != episode_key(r)

@@ -20,6 +20,9 @@ INFO_KEYS = {
     "contribution",
     "gold_nodes",
     "is_solved",
+    "new_call",
+    "distinct_calls",
+    "gold_total",
     "final",
     "api_failure",
     "fault",
@@ -53,7 +56,9 @@ def test_oracle_episode_rewards_and_info(env: ToolUseEnv, suite: Suite) -> None:
         rewards.append(r)
         assert info["step"] == k + 1
     assert term and not trunc
-    assert rewards == [1.0] * len(task.gold) + [1.0]
+    n = len(task.gold)  # each gold call: a new successful call (α/N) that satisfies a node (1/N)
+    assert rewards == pytest.approx([1.0 / n] * n + [1.0])
+    assert info["gold_total"] == n and info["distinct_calls"] == n
     assert info["status"] == 3 and info["is_solved"] == 1.0 and info["final"]
 
 
@@ -61,10 +66,13 @@ def test_repeat_unknown_partial_and_giveup(env: ToolUseEnv, suite: Suite) -> Non
     task = two_fact_task(suite)
     acts = gold_actions(suite, task)
     env.reset(options={"task_id": task.task_id})
+    n = len(task.gold)
     _, r1, *_, i1 = env.step(acts[0])
     _, r2, *_, i2 = env.step(acts[0])  # the same call again: SuccCalling but no Contribution
-    assert (r1, i1["contribution"], i1["succ_calling"]) == (1.0, 1.0, 1)
-    assert (r2, i2["contribution"], i2["succ_calling"]) == (0.5, 0.0, 1)
+    assert (r1, i1["contribution"], i1["succ_calling"], i1["new_call"]) == (1 / n, 1.0, 1, True)
+    # the default pays a repeated call nothing (the paper's formula pays it SuccCalling)
+    assert (r2, i2["contribution"], i2["succ_calling"], i2["new_call"]) == (0.0, 0.0, 1, False)
+    assert i2["distinct_calls"] == 1
     _, r3, term, _, i3 = env.step(format_action("react", "no_such_api_for_nothing", {}))
     assert (r3, i3["status"], i3["error"], term) == (0.0, 1, "unknown_function", False)
     partial = str(next(f for f in task.facts if isinstance(f, AnswerFact)).value)
@@ -97,12 +105,17 @@ def test_invalid_arguments_and_invalid_finish(env: ToolUseEnv, suite: Suite) -> 
 def test_alpha_changes_the_mix(suite: Suite) -> None:
     task = suite.split("train")[0]
     acts = gold_actions(suite, task)
+    n = len(task.gold)
     for alpha, want in [(1.0, 0.5), (3.0, 0.75), (0.0, 0.0)]:
-        e = ToolUseEnv(alpha=alpha)
+        e = ToolUseEnv(alpha=alpha, reward_mode="paper")
         e.reset(options={"task_id": task.task_id})
         e.step(acts[0])
         _, r, *_ = e.step(acts[0])  # a successful repeat: s=1, c=0
         assert r == pytest.approx(want)
+        e = ToolUseEnv(alpha=alpha)
+        e.reset(options={"task_id": task.task_id})
+        _, r, *_ = e.step(acts[0])  # a new successful call that satisfies a node: ŝ=1, c=1
+        assert r == pytest.approx(1 / n)
 
 
 def test_outcome_mode_only_final(suite: Suite) -> None:

@@ -153,7 +153,7 @@ def test_step_rewards_unknown_mode() -> None:
     with pytest.raises(ConfigError) as info:
         step_rewards(ENV_REWARDS, 1.0, "dense")
     assert info.value.field == "reward"
-    assert info.value.choices == ("steptool", "outcome", "parity")
+    assert info.value.choices == ("steptool", "paper", "outcome", "parity")
 
 
 # --- whiten ---------------------------------------------------------------------------------

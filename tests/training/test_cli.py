@@ -70,7 +70,7 @@ def test_recipe_errors_name_the_field_and_the_file(tmp_path: Path) -> None:
         ("updates", 0, "integer >= 1"),
         ("lr", 0.0, "lr"),
         ("top_p", 1.5, "top_p"),
-        ("reward", "dense", "steptool, outcome, parity"),
+        ("reward", "dense", "steptool, paper, outcome, parity"),
         ("split", "I9-Inst", "split"),
         ("parser", "xml", "parser"),
         ("dtype", "int8", "dtype"),

@@ -323,15 +323,17 @@ def test_default_steptool_rewards_for_gold_calls(suite: Suite) -> None:
     env = gym.make(ENV_ID)
     for seed, task in enumerate(suite.split("I2-Inst")[:5]):
         rewards, infos = oracle_episode(env, task, seed)
-        assert rewards == [1.0] * len(task.gold) + [1.0]  # (1*1 + 1) / 2, then IsSolved
+        n = len(task.gold)  # each gold call: (α·1 + 1) / (N(1 + α)), then IsSolved
+        assert rewards == pytest.approx([1.0 / n] * n + [1.0])
         assert infos[-1]["reward_mode"] == "steptool"
     env.close()
 
 
 @pytest.mark.parametrize(("alpha", "expected"), [(1.0, 0.5), (3.0, 0.75), (0.0, 0.0)])
 def test_alpha_passes_through(suite: Suite, alpha: float, expected: float) -> None:
-    """A successful call that satisfies no new gold node earns alpha / (1 + alpha)."""
-    env = gym.make(ENV_ID, alpha=alpha)
+    """Under the paper's formula a successful call that satisfies no new gold node earns
+    alpha / (1 + alpha)."""
+    env = gym.make(ENV_ID, alpha=alpha, reward_mode="paper")
     task = suite.split("I1-Inst")[0]
     _, info = env.reset(seed=0, options={"task_id": task.task_id})
     first = info["candidates"][info["oracle_action"]]
