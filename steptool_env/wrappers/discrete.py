@@ -13,9 +13,17 @@ episode has shown so far:
 - invalid actions: an unknown function and an unparseable text, so mistakes stay possible
   (and padding, when fewer candidates exist, is more unparseable text).
 
-The list is shuffled per step by a generator seeded at ``reset(seed=...)``; ``info
-["candidates"]`` holds the texts and ``info["oracle_action"]`` the oracle's index (for tests
-and imitation; not part of the observation).
+**Order** (``candidate_order``). By default (``"sorted"``) the candidates are shuffled by a
+generator seeded at ``reset(seed=...)`` and then stably sorted by their features alone
+(:func:`canonical_key`): kinds in a fixed order (calls, answers, give-ups, invalid actions),
+calls not yet made before repeats, calls whose values all come from the query or the
+observations before calls with values found nowhere, and so on. The order is a function of
+the observation (ties keep the random order), so it tells a policy nothing the features do
+not, but a slot means the same thing from one step to the next, and a plain MLP on the
+flattened vector can learn it (see the README's SB3 ablation). ``"shuffled"`` keeps the
+random order only (earlier versions; a plain MLP did not learn it). ``info["candidates"]``
+holds the texts and ``info["oracle_action"]`` the oracle's index (for tests and imitation;
+not part of the observation).
 
 The **observation** is a ``float32`` vector: a global block (step fraction, one-hot status of
 the last step, its SuccCalling and Contribution, the share of steps that succeeded) followed by
@@ -42,7 +50,7 @@ from gymnasium import spaces
 
 from steptool_env.envs.prompts import finish_arguments, format_action
 from steptool_env.envs.tool_use_env import ToolUseEnv
-from steptool_env.errors import check_int
+from steptool_env.errors import ConfigError, check_int
 from steptool_env.tools.catalogue import FINISH
 from steptool_env.tools.spec import ApiSpec, ParamType
 from steptool_env.tools.status import Status
@@ -92,12 +100,20 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
     Args:
         env: a StepTool text env (``StepTool/ToolBench-v0``).
         max_candidates: size of the ``Discrete`` action space (>= 8).
+        candidate_order: ``sorted`` (default: by :func:`canonical_key`) or ``shuffled``.
     """
 
-    def __init__(self, env: gym.Env, max_candidates: int = 16) -> None:
-        gym.utils.RecordConstructorArgs.__init__(self, max_candidates=max_candidates)
+    def __init__(
+        self, env: gym.Env, max_candidates: int = 16, candidate_order: str = "sorted"
+    ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, max_candidates=max_candidates, candidate_order=candidate_order
+        )
         gym.Wrapper.__init__(self, env)
         self.max_candidates = check_int("max_candidates", max_candidates, minimum=8)
+        if candidate_order not in CANDIDATE_ORDERS:
+            raise ConfigError("candidate_order", candidate_order, choices=CANDIDATE_ORDERS)
+        self.candidate_order = candidate_order
         self.base: ToolUseEnv = env.unwrapped  # type: ignore[assignment]
         if not isinstance(self.base, ToolUseEnv):
             raise TypeError(f"DiscreteToolEnv wraps a StepTool env, got {type(self.base)}")
@@ -146,10 +162,13 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
     # ------------------------------------------------------------------ candidates
     def _observe(self, info: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         oracle, others = self._build()
-        order = self._rng.permutation(self.max_candidates)
         ranked = [oracle, *others]
-        self._candidates = [ranked[int(k)] for k in order]
-        self._oracle = int(np.flatnonzero(order == 0)[0])
+        order = [int(k) for k in self._rng.permutation(self.max_candidates)]
+        rows = [self._features(c) for c in ranked]
+        if self.candidate_order == "sorted":
+            order.sort(key=lambda k: canonical_key(rows[k]))
+        self._candidates = [ranked[k] for k in order]
+        self._oracle = order.index(0)
         vec = np.zeros(self.observation_space.shape, dtype=np.float32)
         status, succ, contribution = self._last
         vec[0] = min(self._steps / self.base.max_steps, 1.0)
@@ -159,9 +178,9 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
         vec[2 + len(Status)] = contribution
         vec[3 + len(Status)] = self._ok_steps / self._steps if self._steps else 0.0
         width = len(CANDIDATE_FEATURES)
-        for i, cand in enumerate(self._candidates):
+        for i, k in enumerate(order):
             start = GLOBAL_FEATURES + i * width
-            vec[start : start + width] = self._features(cand)
+            vec[start : start + width] = rows[k]
         extra = {"candidates": [c.text for c in self._candidates], "oracle_action": self._oracle}
         return vec, {**info, **extra}
 
@@ -285,6 +304,27 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return f
 
 
+CANDIDATE_ORDERS = ("sorted", "shuffled")
+
+
+def canonical_key(row: np.ndarray) -> tuple[float, ...]:
+    """The sort key of a candidate's feature row (ascending = earlier slot): its kind
+    (call, answer, give-up, invalid), then for calls: not made before, fewest values found
+    nowhere, most values found in the observations, then in the query, function not used
+    before, most description overlap; for answers: most support in the observations."""
+    kind = int(np.argmax(row[:4]))
+    return (
+        float(kind),
+        float(row[4]),  # call_succeeded_before
+        float(row[8]),  # args_unseen
+        -float(row[7]),  # args_in_observations
+        -float(row[6]),  # args_in_query
+        float(row[5]),  # function_succeeded_before
+        -float(row[9]),  # description_overlap
+        -float(row[10]),  # answer_support
+    )
+
+
 def _content_words(answer: str, norm_query: str) -> list[str]:
     """The facts an answer states: its words with a digit or a capital letter (names,
     numbers, ids), normalised, leaving out stop words and words of the query itself."""
@@ -305,7 +345,9 @@ def _call_key(function: str, arguments: Mapping[str, Any]) -> str:
     return function + json.dumps(arguments, sort_keys=True, default=str)
 
 
-def make_discrete_env(max_candidates: int = 16, **kwargs: Any) -> DiscreteToolEnv:
+def make_discrete_env(
+    max_candidates: int = 16, candidate_order: str = "sorted", **kwargs: Any
+) -> DiscreteToolEnv:
     """``StepTool/ToolBenchDiscrete-v0``: :class:`DiscreteToolEnv` over a
     :class:`ToolUseEnv` built with ``kwargs`` (``split``, ``reward_mode``, ``backend``...)."""
-    return DiscreteToolEnv(ToolUseEnv(**kwargs), max_candidates=max_candidates)
+    return DiscreteToolEnv(ToolUseEnv(**kwargs), max_candidates, candidate_order)

@@ -21,6 +21,7 @@ from steptool_env.wrappers.discrete import (
     CANDIDATE_FEATURES,
     GLOBAL_FEATURES,
     DiscreteToolEnv,
+    canonical_key,
     make_discrete_env,
 )
 from tests.conftest import gold_actions, run_python
@@ -291,7 +292,8 @@ def test_same_seed_same_episode_across_processes() -> None:
     assert stdout == here
 
 
-def test_the_oracle_slot_is_shuffled(denv: DiscreteToolEnv, suite: Suite) -> None:
+def test_the_oracle_slot_is_shuffled_in_shuffled_order(suite: Suite) -> None:
+    denv = make_discrete_env(suite=suite, candidate_order="shuffled")
     task = suite.split("train")[0]
     slots = set()
     for seed in range(20):
@@ -305,6 +307,65 @@ def test_the_oracle_slot_is_shuffled(denv: DiscreteToolEnv, suite: Suite) -> Non
     # Within one episode too, the slot moves between steps.
     _, infos = oracle_episode(denv, suite.split("I3-Inst")[0], 0)
     assert len({i["oracle_action"] for i in infos}) > 1
+    denv.close()
+
+
+def test_sorted_order_is_a_function_of_the_features(denv: DiscreteToolEnv, suite: Suite) -> None:
+    """Slots follow canonical_key of their own feature rows, over whole episodes of every
+    test subset (oracle and random actions)."""
+    rng = np.random.default_rng(0)
+    steps = 0
+    for split in SPLITS[2:]:
+        for k, task in enumerate(suite.split(split)[:5]):
+            obs, info = denv.reset(seed=k, options={"task_id": task.task_id})
+            done = False
+            while not done:
+                keys = [canonical_key(features(obs, i)) for i in range(denv.max_candidates)]
+                assert keys == sorted(keys)
+                steps += 1
+                pick = info["oracle_action"] if rng.random() < 0.7 else int(rng.integers(16))
+                obs, _, term, trunc, info = denv.step(pick)
+                done = term or trunc
+    assert steps > 50
+
+
+def test_sorted_order_leaks_nothing_through_ties(suite: Suite) -> None:
+    """Candidates with equal features keep the seeded random order: where the oracle ties
+    with other candidates (about one reset in six), it is not always the first of them, so
+    the slot carries no information beyond the features."""
+    denv = make_discrete_env(suite=suite)
+    first = tied = 0
+    for k, task in enumerate(suite.split("train")[:300]):
+        obs, info = denv.reset(seed=k, options={"task_id": task.task_id})
+        mine = canonical_key(features(obs, info["oracle_action"]))
+        ties = [i for i in range(16) if canonical_key(features(obs, i)) == mine]
+        if len(ties) > 1:
+            tied += 1
+            first += ties[0] == info["oracle_action"]
+    assert tied >= 20 and 0 < first < tied
+    denv.close()
+
+
+def test_calls_come_before_answers_give_ups_and_invalid_actions(
+    denv: DiscreteToolEnv, suite: Suite
+) -> None:
+    _, infos = oracle_episode(denv, suite.split("I2-Inst")[0], 3)
+    for info in infos[:-1]:
+        kinds = []
+        for text in info["candidates"]:
+            call = parsed_call(text)
+            if call is None or call[0] == "no_such_function_for_you":
+                kinds.append(3)
+            elif call[0] == "Finish":
+                kinds.append(2 if call[1]["return_type"] == "give_up_and_restart" else 1)
+            else:
+                kinds.append(0)
+        assert kinds == sorted(kinds)
+
+
+def test_bad_candidate_order_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="candidate_order"):
+        gym.make(ENV_ID, candidate_order="alphabetical")
 
 
 # ---------------------------------------------------------------------------- rewards
