@@ -31,6 +31,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from steptool_env.envs.parsing import ParsedCall
+from steptool_env.envs.step_result import Effect
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError, TaskError
 from steptool_env.stabletoolbench.judge import (
@@ -118,7 +120,6 @@ class StableToolBenchEnv(ToolUseEnv):
         self.judge = judge
         self.is_solved_rule = is_solved_rule
         self._responses: list[tuple[str, dict[str, Any], Any]] = []
-        self._pending: tuple[Any] | None = None  # (raw response,) of this step's success
 
     @property
     def call_responses(self) -> tuple[tuple[str, dict[str, Any], Any], ...]:
@@ -130,7 +131,6 @@ class StableToolBenchEnv(ToolUseEnv):
         self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         self._responses = []
-        self._pending = None
         return super().reset(seed=seed, options=options)
 
     def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
@@ -141,16 +141,13 @@ class StableToolBenchEnv(ToolUseEnv):
             raise TaskError("call reset() first: function names depend on the query")
         return self.suite.query(self.task.task_id).function_of(tool, api)  # type: ignore[attr-defined]
 
-    def _render(self, body: Mapping[str, Any], status: Status) -> str:
-        # Every step renders its body once, just before _record: keep a success's raw response.
-        self._pending = (body.get("response"),) if status is Status.OK else None
-        return super()._render(body, status)
-
-    def _record(self, text: str, parsed: Any, function: str, obs: str, call_id: str) -> None:
-        super()._record(text, parsed, function, obs, call_id)
-        if self._pending is not None:
-            self._responses.append((function, dict(parsed.arguments), self._pending[0]))
-        self._pending = None
+    def _execute(self, api: ApiSpec, parsed: ParsedCall, args: dict[str, Any]) -> Effect:
+        effect = super()._execute(api, parsed, args)
+        if effect.status is Status.OK:  # keep a success's raw response for the grounded rule
+            self._responses.append(
+                (parsed.function, dict(parsed.arguments), effect.body.get("response"))
+            )
+        return effect
 
     def _judge(self, task: Task, answer: str) -> float:
         satisfied = sorted(self._tracker.satisfied)

@@ -54,15 +54,16 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from steptool_env.envs.parsing import ParseFailure, ParseResult, get_parser
+from steptool_env.envs.parsing import ParsedCall, ParseFailure, ParseResult, get_parser
 from steptool_env.envs.prompts import PRINTABLE, PROMPT_STYLES, dumps, system_prompt, to_ascii
+from steptool_env.envs.step_result import Effect, StepResult, Turn
 from steptool_env.errors import ConfigError, RenderModeError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
 from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
 from steptool_env.sandbox.backend import DEFAULT_CALL_TIMEOUT_S
 from steptool_env.tools.catalogue import FINISH, FINISH_SCHEMA
 from steptool_env.tools.spec import ApiSpec
-from steptool_env.tools.status import API_FAILURES, Status
+from steptool_env.tools.status import Status
 from steptool_env.tools.validation import InvalidArguments, validate_arguments
 from steptool_env.world.checker import check_answer
 from steptool_env.world.suite import Suite, Task, load_suite
@@ -169,7 +170,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self.task: Task | None = None
         self._messages: list[dict[str, Any]] = []
         self._transcript: list[str] = []
-        self._turns: list[tuple[str, Any, str, str, str]] = []
+        self._turns: list[Turn] = []
         self._t = 0
         self._done = True
         self._tracker = GoldTracker({})
@@ -186,7 +187,7 @@ class ToolUseEnv(gym.Env[str, str]):
         followed by a ``user`` message with the error observation.
         """
         return tuple(self._messages) + tuple(
-            m for turn in self._turns for m in _turn_messages(*turn)
+            m for turn in self._turns for m in _turn_messages(turn)
         )
 
     @property
@@ -251,103 +252,40 @@ class ToolUseEnv(gym.Env[str, str]):
         return self._clip_obs(first), info
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        """One step, as a pipeline of overridable stages (each returns a typed record):
+        :meth:`_parse_action` → :meth:`_act` (:meth:`_resolve`, :meth:`_validate`,
+        :meth:`_execute`, or :meth:`_finish`) → :meth:`_progress` → the shaper → :meth:`_render`;
+        ``info`` is built from the :class:`~steptool_env.envs.step_result.StepResult`."""
         if self._done or self.task is None:
             raise TaskError("the episode is over: call reset() before step()")
         self._t += 1
         task = self.task
-        text = action if isinstance(action, str) else ""
         parsed = self._parse_action(action)
-        function, error, api_ok, fault_kind, source = "", "", False, "", ""
-        new_nodes: tuple[int, ...] = ()
-        final, is_solved, new_call = False, 0.0, False
-        call_id = f"call_{self._t}"
-        if isinstance(parsed, ParseFailure):
-            status, error = Status.BAD_INPUT, parsed.kind
-            body = {"error": f"Could not parse the action: {parsed.message}.", "response": ""}
-        else:
-            function = parsed.function
-            if function == FINISH:
-                api_ok = True
-                status, error, body, is_solved = self._finish(parsed.arguments, task)
-                final = error == ""
-            else:
-                api = self._offered.get(function)
-                api_ok = api is not None
-                if api is None:
-                    status, error = Status.NO_SUCH_FUNCTION, "unknown_function"
-                    body = {
-                        "error": f"No such function: {function}. Call one of the "
-                        "functions listed in the system prompt.",
-                        "response": "",
-                    }
-                else:
-                    try:
-                        args = validate_arguments(api, parsed.arguments, wire=self._wire)
-                    except InvalidArguments as exc:
-                        status, error = Status.BAD_INPUT, "invalid_arguments"
-                        body = {"error": f"Invalid arguments for {function}: {exc}", "response": ""}
-                    else:
-                        fault = self._injector.draw() if self._injector is not None else None
-                        if fault is None:
-                            result = self.backend.call(api.tool_name, api.api_name, args)
-                        elif fault.delay_s:
-                            fault_kind = fault.kind
-                            result = self.backend.call(
-                                api.tool_name, api.api_name, args, delay_s=fault.delay_s
-                            )
-                        else:
-                            fault_kind = fault.kind
-                            result = ToolResult(fault.status, None, fault.message, source="fault")
-                        status = result.status
-                        source = result.source
-                        if result.ok:
-                            new_nodes = self._tracker.observe(function, args)
-                            key = (function, json.dumps(args, sort_keys=True, default=str))
-                            new_call = key not in self._calls
-                            self._calls.add(key)
-                            body = {"error": "", "response": result.response}
-                        else:
-                            error = "api_error"
-                            body = {"error": result.error, "response": ""}
-        succ = 1 if status is Status.OK else 0
-        contribution = float(len(new_nodes))
-        truncated = not final and self._t >= self.max_steps
+        effect = self._act(parsed, task)
+        nodes, new_call = self._progress(effect)
+        truncated = not effect.final and self._t >= self.max_steps
         outcome = StepOutcome(
-            status,
-            succ,
-            contribution,
-            final,
-            is_solved,
+            effect.status,
+            1 if effect.status is Status.OK else 0,
+            float(len(nodes)),
+            effect.final,
+            effect.is_solved,
             truncated,
             new_call,
             len(self._calls),
             len(task.gold),
         )
         reward = self.shaper(outcome)
-        obs_text = self._render(body, status)
-        self._record(text, parsed, function, obs_text, call_id)
-        self._done = final or truncated
-        info = {
-            "step": self._t,
-            "status": int(status),
-            "error": error,
-            "function": function if api_ok else to_ascii(function[:128]),
-            "succ_calling": succ,
-            "contribution": contribution,
-            "gold_nodes": new_nodes,
-            "is_solved": is_solved,
-            "new_call": new_call,
-            "distinct_calls": outcome.distinct_calls,
-            "gold_total": outcome.gold_total,
-            "final": final,
-            "api_failure": status in API_FAILURES,
-            "fault": fault_kind,
-            "source": source,
-            "reward_mode": self.reward_mode,
-            "task_id": task.task_id,
-        }
-        obs = obs_text if self.observation_mode == "last" else "\n\n".join(self._transcript)
-        return self._clip_obs(obs), reward, final, truncated, info
+        result = StepResult(
+            self._t, effect, nodes, outcome, reward, self._render(effect.body, effect.status)
+        )
+        self._record(action if isinstance(action, str) else "", parsed, result)
+        self._done = effect.final or truncated
+        obs = (
+            result.observation if self.observation_mode == "last" else "\n\n".join(self._transcript)
+        )
+        info = result.info(self.reward_mode, task.task_id)
+        return self._clip_obs(obs), reward, effect.final, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":
@@ -378,6 +316,67 @@ class ToolUseEnv(gym.Env[str, str]):
             )
         return self._parse(action)
 
+    def _act(self, parsed: ParseResult, task: Task) -> Effect:
+        """Resolve, validate and execute a parsed call, or judge a ``Finish``."""
+        if isinstance(parsed, ParseFailure):
+            body = {"error": f"Could not parse the action: {parsed.message}.", "response": ""}
+            return Effect(Status.BAD_INPUT, body, parsed.kind)
+        if parsed.function == FINISH:
+            return self._finish(parsed.arguments, task)
+        api = self._resolve(parsed.function)
+        if isinstance(api, Effect):
+            return api
+        args = self._validate(api, parsed)
+        if isinstance(args, Effect):
+            return args
+        return self._execute(api, parsed, args)
+
+    def _resolve(self, function: str) -> ApiSpec | Effect:
+        """The offered API named ``function``, or status 1."""
+        api = self._offered.get(function)
+        if api is not None:
+            return api
+        body = {
+            "error": f"No such function: {function}. Call one of the functions listed in "
+            "the system prompt.",
+            "response": "",
+        }
+        return Effect(Status.NO_SUCH_FUNCTION, body, "unknown_function", to_ascii(function[:128]))
+
+    def _validate(self, api: ApiSpec, parsed: ParsedCall) -> dict[str, Any] | Effect:
+        """The call's arguments checked against the API's schema, or status 2."""
+        try:
+            return validate_arguments(api, parsed.arguments, wire=self._wire)
+        except InvalidArguments as exc:
+            body = {"error": f"Invalid arguments for {parsed.function}: {exc}", "response": ""}
+            return Effect(Status.BAD_INPUT, body, "invalid_arguments", parsed.function)
+
+    def _execute(self, api: ApiSpec, parsed: ParsedCall, args: dict[str, Any]) -> Effect:
+        """Run the call on the backend (or an injected fault in its place)."""
+        fault = self._injector.draw() if self._injector is not None else None
+        if fault is None:
+            result = self.backend.call(api.tool_name, api.api_name, args)
+        elif fault.delay_s:
+            result = self.backend.call(api.tool_name, api.api_name, args, delay_s=fault.delay_s)
+        else:
+            result = ToolResult(fault.status, None, fault.message, source="fault")
+        kind = fault.kind if fault is not None else ""
+        if result.ok:
+            body = {"error": "", "response": result.response}
+            return Effect(result.status, body, "", parsed.function, args, kind, result.source)
+        body = {"error": result.error, "response": ""}
+        return Effect(result.status, body, "api_error", parsed.function, args, kind, result.source)
+
+    def _progress(self, effect: Effect) -> tuple[tuple[int, ...], bool]:
+        """The gold nodes a successful call newly satisfies, and whether it is a new call."""
+        if effect.status is not Status.OK or effect.arguments is None:
+            return (), False
+        nodes = self._tracker.observe(effect.function, effect.arguments)
+        key = (effect.function, json.dumps(effect.arguments, sort_keys=True, default=str))
+        new_call = key not in self._calls
+        self._calls.add(key)
+        return nodes, new_call
+
     def _choose_task(self, options: Mapping[str, Any] | None) -> Task:
         if options:
             unknown = set(options) - set(_RESET_OPTIONS)
@@ -406,34 +405,24 @@ class ToolUseEnv(gym.Env[str, str]):
             )
         return cached
 
-    def _finish(self, args: Mapping[str, Any], task: Task) -> tuple[Status, str, dict, float]:
+    def _finish(self, args: Mapping[str, Any], task: Task) -> Effect:
         rtype = args.get("return_type")
         if rtype == "give_up_and_restart":
-            return Status.GIVE_UP, "", {"error": "", "response": "You gave up."}, 0.0
+            body = {"error": "", "response": "You gave up."}
+            return Effect(Status.GIVE_UP, body, "", FINISH, final=True)
         if rtype != "give_answer":
-            return (
-                Status.BAD_INPUT,
-                "invalid_finish",
-                {
-                    "error": 'Finish needs return_type "give_answer" or "give_up_and_restart".',
-                    "response": "",
-                },
-                0.0,
-            )
+            body = {
+                "error": 'Finish needs return_type "give_answer" or "give_up_and_restart".',
+                "response": "",
+            }
+            return Effect(Status.BAD_INPUT, body, "invalid_finish", FINISH)
         answer = args.get("final_answer", "")
         if not isinstance(answer, str):
-            return (
-                Status.BAD_INPUT,
-                "invalid_finish",
-                {"error": "Finish needs final_answer as a string.", "response": ""},
-                0.0,
-            )
-        return (
-            Status.FINAL_ANSWER,
-            "",
-            {"error": "", "response": "Final answer received."},
-            self._judge(task, answer),
-        )
+            body = {"error": "Finish needs final_answer as a string.", "response": ""}
+            return Effect(Status.BAD_INPUT, body, "invalid_finish", FINISH)
+        body = {"error": "", "response": "Final answer received."}
+        solved = self._judge(task, answer)
+        return Effect(Status.FINAL_ANSWER, body, "", FINISH, final=True, is_solved=solved)
 
     def _judge(self, task: Task, answer: str) -> float:
         """IsSolved of a final answer: the deterministic checker on the task's facts."""
@@ -449,11 +438,15 @@ class ToolUseEnv(gym.Env[str, str]):
             text = text[: self.max_observation_chars - len(_TRUNCATED)] + _TRUNCATED
         return text
 
-    def _record(self, text: str, parsed: Any, function: str, obs: str, call_id: str) -> None:
+    def _record(self, text: str, parsed: ParseResult, result: StepResult) -> None:
         shown = text if len(text) <= self.max_action_chars else text[: self.max_action_chars]
-        self._turns.append((shown, parsed, function, obs, call_id))
+        function = "" if isinstance(parsed, ParseFailure) else parsed.function
+        turn = Turn(shown, parsed, function, result.observation, f"call_{result.step}")
+        self._turns.append(turn)
         if self.observation_mode == "full" or self.render_mode == "ansi":
-            self._transcript.append(f"Assistant: {to_ascii(shown)}\n\nObservation: {obs}")
+            self._transcript.append(
+                f"Assistant: {to_ascii(shown)}\n\nObservation: {result.observation}"
+            )
 
     def _clip_obs(self, text: str) -> str:
         limit = self.observation_space.max_length
@@ -462,9 +455,8 @@ class ToolUseEnv(gym.Env[str, str]):
         return text
 
 
-def _turn_messages(
-    shown: str, parsed: Any, function: str, obs: str, call_id: str
-) -> list[dict[str, Any]]:
+def _turn_messages(turn: Turn) -> list[dict[str, Any]]:
+    shown, parsed, function, obs, call_id = turn
     if isinstance(parsed, ParseFailure):
         return [
             {"role": "assistant", "content": shown},

@@ -12,8 +12,8 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from steptool_env.rewards import RewardShaper, StepOutcome, make_shaper
-from steptool_env.tools.status import Status
+from steptool_env.envs.step_result import outcome_from_info
+from steptool_env.rewards import RewardShaper, make_shaper
 
 
 class RewardModeWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs):
@@ -32,17 +32,7 @@ class RewardModeWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstru
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, _, terminated, truncated, info = self.env.step(action)
-        outcome = StepOutcome(
-            Status(info["status"]),
-            info["succ_calling"],
-            info["contribution"],
-            info["final"],
-            info["is_solved"],
-            truncated,
-            info["new_call"],
-            info["distinct_calls"],
-            info["gold_total"],
-        )
+        outcome = outcome_from_info(info, truncated)
         reward = self.shaper(outcome)
         info = {**info, "reward_mode": self.shaper.name}
         return obs, reward, terminated, truncated, info
