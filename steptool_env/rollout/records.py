@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, SupportsFloat
+
+from steptool_env.tools.status import Status
+
+_FINAL_STATUSES = (Status.FINAL_ANSWER, Status.GIVE_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,29 @@ class StepRecord:
     contribution: float
     sample: Any = field(default=None, compare=False, repr=False)
     """The agent's training payload for this action (see ``Reply.sample``); not hashed."""
+
+    @classmethod
+    def from_step(
+        cls, action: str, observation: str, reward: SupportsFloat, info: Mapping[str, Any],
+        sample: Any = None,
+    ) -> StepRecord:  # fmt: skip
+        """The record of one ``env.step`` (the only place a record reads ``info``)."""
+        return cls(
+            action,
+            observation,
+            float(reward),
+            info["status"],
+            info["error"],
+            info["function"],
+            info["succ_calling"],
+            info["contribution"],
+            sample,
+        )
+
+    @property
+    def is_call(self) -> bool:
+        """Whether this step was a call, not the final ``Finish`` (answer or give-up)."""
+        return self.status not in _FINAL_STATUSES
 
 
 @dataclass
@@ -67,11 +95,11 @@ class Trajectory:
     @property
     def n_calls(self) -> int:
         """Steps that were not the final Finish."""
-        return sum(1 for s in self.steps if s.status not in (3, 4))
+        return sum(1 for s in self.steps if s.is_call)
 
     @property
     def succ_calling_rate(self) -> float:
-        calls = [s.succ_calling for s in self.steps if s.status not in (3, 4)]
+        calls = [s.succ_calling for s in self.steps if s.is_call]
         return sum(calls) / len(calls) if calls else 0.0
 
     @property
