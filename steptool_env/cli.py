@@ -15,6 +15,8 @@ steptool train ppo --config agents/ppo-small.toml --resume
 steptool train plot runs/ppo runs/ppo-outcome --out curves.png
 steptool data fetch stabletoolbench      # StableToolBench test queries, SHA-256 checked
 steptool models                          # models known by name (hf:smollm2-135m-instruct)
+steptool serve mcp --split I1-Inst       # an episode's tools over MCP (stdio; --transport http)
+steptool serve openenv --split I1-Inst   # an OpenEnv server (reset/step/state) on loopback
 """
 
 from __future__ import annotations
@@ -337,6 +339,12 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from steptool_env.integrations.serve import serve_command
+
+    return serve_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -490,6 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--base-url", help="folder URL to download from (default: raw GitHub)")
     fetch.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     fetch.set_defaults(func=_data_fetch)
+
+    from steptool_env.integrations.serve import add_serve_arguments
+
+    sv = sub.add_parser("serve", help="serve an env over MCP or OpenEnv (integrations)")
+    add_serve_arguments(sv)
+    sv.set_defaults(func=_serve)
     return p
 
 

@@ -1,0 +1,14 @@
+"""Adapters that let tooling people already use drive a StepTool env, each an optional extra.
+
+- :mod:`~steptool_env.integrations.mcp_server`: an episode's offered tools as MCP tools, over
+  stdio or streamable HTTP (``steptool serve mcp``; extra ``mcp``);
+- :mod:`~steptool_env.integrations.openenv`: an OpenEnv-conformant server and client for any
+  StepTool env id (extra ``openenv``);
+- :mod:`~steptool_env.integrations.episode`: what both share, one env driven by tool calls or
+  action text, with JSON-safe results (no third-party dependency).
+
+Every adapter is thin: it calls ``env.reset`` and ``env.step`` of the env ``gym.make`` builds,
+so the same seed and the same actions give the same trajectory as the in-process env.
+Importing this package imports nothing heavy; each adapter imports its third-party package
+when used, and names the extra that installs it when it is missing.
+"""
