@@ -22,6 +22,7 @@ steptool serve openenv --split I1-Inst   # an OpenEnv server (reset/step/state) 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -96,8 +97,11 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from steptool_env.bench import load_records, write_leaderboard
 
     records = load_records(Path(args.run))
-    folder = Path(args.out or (args.run if Path(args.run).is_dir() else Path(args.run).parent))
-    paths = write_leaderboard(records, folder)
+    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    folder = Path(args.out or run_dir)
+    run_file = run_dir / "run.json"  # the command that recorded the episodes rebuilds them
+    command = json.loads(run_file.read_text()).get("command") if run_file.exists() else None
+    paths = write_leaderboard(records, folder, command=command)
     print(paths["md"].read_text(encoding="utf-8"))
     return 0
 

@@ -1,11 +1,15 @@
 """Compare two result sets: pass rates side by side with bootstrap confidence intervals.
 
 For each subset (and the average over subsets) the difference B − A in pass rate gets a
-percentile bootstrap interval. When both sides ran the same episodes (same env id, subset,
-seed, sample and task), the bootstrap is *paired*: one resample of episodes is applied to
-both sides, which removes the task-difficulty variance both share. Otherwise each side is
-resampled on its own. Resampling is stratified by subset; the average is the mean of the
-subset means, as on the leaderboard. The generator is seeded, so the output is exact.
+percentile bootstrap interval from a task-clustered bootstrap (:mod:`steptool_env.bench.
+stats`): a resample draws tasks, and all seeds and samples of a drawn task come along, so
+running more seeds of the same tasks does not make a difference look more certain than the
+tasks allow. When both sides ran the same tasks (same env id, subset and task ids), the
+bootstrap is *paired*: one draw of tasks is applied to both sides, which removes the
+task-difficulty variance both share. Otherwise each side is resampled on its own.
+Resampling is stratified by subset; the average is the mean of the subset means, as on the
+leaderboard. The generator is seeded, so the output is exact. A subset where a side has
+fewer than two tasks has nothing to resample: its interval (and the average's) is NaN.
 """
 
 from __future__ import annotations
@@ -14,9 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from steptool_env.bench.leaderboard import frame, subsets_of
+from steptool_env.bench.stats import check, clusters, draw_counts, generator, interval, replicates
 from steptool_env.errors import ConfigError, require
-
-UNIT = ["env_id", "subset", "seed", "sample", "task_id"]
 
 
 def _side(records: Sequence[dict[str, Any]], agent: str | None, which: str):
@@ -34,6 +37,20 @@ def _side(records: Sequence[dict[str, Any]], agent: str | None, which: str):
     return agent, df[df["agent"] == agent]
 
 
+def _resampled(ca, cb, n_boot: int, seed: int, subset: str):
+    """(A's, B's) resampled pass rates of one subset, and whether the draws were paired;
+    None for the resamples when a side has fewer than two tasks."""
+    paired = ca.keys == cb.keys
+    if min(len(ca), len(cb)) < 2:
+        return None, None, paired
+    if paired:
+        draws = draw_counts(len(ca), n_boot, generator(seed, "compare", subset))
+        return replicates(ca, draws)[:, 0], replicates(cb, draws)[:, 0], True
+    da = draw_counts(len(ca), n_boot, generator(seed, "compare", subset, "A"))
+    db = draw_counts(len(cb), n_boot, generator(seed, "compare", subset, "B"))
+    return replicates(ca, da)[:, 0], replicates(cb, db)[:, 0], False
+
+
 def compare(
     a: Sequence[dict[str, Any]],
     b: Sequence[dict[str, Any]],
@@ -45,73 +62,48 @@ def compare(
     seed: int = 0,
 ):
     """A table with one row per subset and ``Average``: pass rate of A and B (%), the
-    difference B − A, its ``level`` bootstrap interval, the episodes compared and whether
-    the bootstrap was paired."""
+    difference B − A, its ``level`` task-clustered bootstrap interval, the episodes and
+    tasks compared and whether the bootstrap was paired."""
     np = require("numpy", "bench")
     pd = require("pandas", "bench")
-    if not isinstance(n_boot, int) or n_boot < 100:
-        raise ConfigError("n_boot", n_boot, "must be an integer >= 100")
-    if not 0.5 <= level < 1:
-        raise ConfigError("level", level, "must be in [0.5, 1)")
+    check(n_boot, level)
     name_a, da = _side(a, agent_a, "a")
     name_b, db = _side(b, agent_b, "b")
     subsets = [s for s in subsets_of(da) if s in set(db["subset"])]
     if not subsets:
         raise ConfigError("results", (name_a, name_b), "the two result sets share no subset")
-    rng = np.random.default_rng(seed)
-    lo_q, hi_q = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    rows, boot_a, boot_b, point_a, point_b = [], [], [], [], []
+    rows, diffs, point_a, point_b = [], [], [], []
     for subset in subsets:
-        sa = da[da["subset"] == subset].set_index(UNIT)["is_solved"]
-        sb = db[db["subset"] == subset].set_index(UNIT)["is_solved"]
-        paired = len(sa) == len(sb) and sa.index.sort_values().equals(sb.index.sort_values())
-        if paired:
-            sb = sb.reindex(sa.index)
-            idx = rng.integers(0, len(sa), size=(n_boot, len(sa)))
-            ra, rb = sa.to_numpy()[idx].mean(1), sb.to_numpy()[idx].mean(1)
-        else:
-            ra = sa.to_numpy()[rng.integers(0, len(sa), size=(n_boot, len(sa)))].mean(1)
-            rb = sb.to_numpy()[rng.integers(0, len(sb), size=(n_boot, len(sb)))].mean(1)
-        boot_a.append(ra)
-        boot_b.append(rb)
-        point_a.append(float(sa.mean()))
-        point_b.append(float(sb.mean()))
-        rows.append(
-            _row(subset, point_a[-1], point_b[-1], rb - ra, lo_q, hi_q, len(sa), len(sb), paired)
-        )
-    diff = np.mean(boot_b, axis=0) - np.mean(boot_a, axis=0)
-    all_paired = all(r["paired"] for r in rows)
-    rows.append(
-        _row(
-            "Average",
-            float(np.mean(point_a)),
-            float(np.mean(point_b)),
-            diff,
-            lo_q,
-            hi_q,
-            sum(r["n A"] for r in rows),
-            sum(r["n B"] for r in rows),
-            all_paired,
-        )
-    )
+        ca = clusters(da[da["subset"] == subset], ["is_solved"])
+        cb = clusters(db[db["subset"] == subset], ["is_solved"])
+        ra, rb, paired = _resampled(ca, cb, n_boot, seed, subset)
+        diffs.append(None if ra is None else rb - ra)
+        point_a.append(float(ca.mean()[0]))
+        point_b.append(float(cb.mean()[0]))
+        counts = (int(ca.counts.sum()), int(cb.counts.sum()), len(ca), len(cb))
+        rows.append(_row(subset, point_a[-1], point_b[-1], diffs[-1], level, counts, paired))
+    whole = None if any(d is None for d in diffs) else np.mean(diffs, axis=0)
+    counts = tuple(sum(r[c] for r in rows) for c in ("n A", "n B", "tasks A", "tasks B"))
+    paired = all(r["paired"] for r in rows)
+    rows.append(_row("Average", np.mean(point_a), np.mean(point_b), whole, level, counts, paired))
     table = pd.DataFrame(rows).set_index("subset")
     table.attrs.update({"A": name_a, "B": name_b, "level": level, "n_boot": n_boot})
     return table
 
 
-def _row(subset, pa, pb, diffs, lo_q, hi_q, na, nb, paired) -> dict[str, Any]:
-    import numpy as np
-
-    lo, hi = np.percentile(diffs, [lo_q, hi_q]) * 100
+def _row(subset, pa, pb, diffs, level, counts, paired) -> dict[str, Any]:
+    lo, hi = (float("nan"),) * 2 if diffs is None else interval(diffs * 100, level)
     return {
         "subset": subset,
-        "A": round(pa * 100, 4),
-        "B": round(pb * 100, 4),
-        "B - A": round((pb - pa) * 100, 4),
+        "A": round(float(pa) * 100, 4),
+        "B": round(float(pb) * 100, 4),
+        "B - A": round(float(pb - pa) * 100, 4),
         "ci low": round(float(lo), 4),
         "ci high": round(float(hi), 4),
-        "n A": na,
-        "n B": nb,
+        "n A": counts[0],
+        "n B": counts[1],
+        "tasks A": counts[2],
+        "tasks B": counts[3],
         "paired": paired,
     }
 
@@ -119,20 +111,23 @@ def _row(subset, pa, pb, diffs, lo_q, hi_q, na, nb, paired) -> dict[str, Any]:
 def compare_markdown(table) -> str:
     """The comparison as a Markdown table (a difference whose interval excludes 0 is bold)."""
     a, b = table.attrs["A"], table.attrs["B"]
-    pct = round(table.attrs["level"] * 100)
+    pct = f"{table.attrs['level'] * 100:g}"
     lines = [
-        f"A = `{a}`, B = `{b}`; pass rate in %; {pct}% paired/unpaired percentile bootstrap "
-        f"over episodes ({table.attrs['n_boot']} resamples, stratified by subset).",
+        f"A = `{a}`, B = `{b}`; pass rate in %; {pct} % percentile bootstrap over tasks "
+        f"({table.attrs['n_boot']} resamples, stratified by subset; all seeds and samples of "
+        "a task resampled together; paired, one draw of tasks for both sides, where both ran "
+        "the same tasks; n/a where a side has fewer than two tasks).",
         "",
-        f"| Subset | A | B | B − A | {pct}% CI | Episodes (A/B) | Paired |",
-        "|---|---|---|---|---|---|---|",
+        f"| Subset | A | B | B − A | {pct} % CI | Episodes (A/B) | Tasks (A/B) | Paired |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for subset, r in table.iterrows():
         sig = r["ci low"] > 0 or r["ci high"] < 0
         d = f"{r['B - A']:+.1f}"
+        ci = "n/a" if r["ci low"] != r["ci low"] else f"[{r['ci low']:+.1f}, {r['ci high']:+.1f}]"
         lines.append(
             f"| {subset} | {r['A']:.1f} | {r['B']:.1f} | {f'**{d}**' if sig else d} | "
-            f"[{r['ci low']:+.1f}, {r['ci high']:+.1f}] | {r['n A']}/{r['n B']} | "
+            f"{ci} | {r['n A']}/{r['n B']} | {r['tasks A']}/{r['tasks B']} | "
             f"{'yes' if r['paired'] else 'no'} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,5 +1,7 @@
 """The self-contained HTML leaderboard: one file, no network (inline CSS and script, plots
-as data URIs). Clicking a column header sorts the rows by it (again: reverse order)."""
+as data URIs). Clicking a column header sorts the rows by it (again: reverse order). Every
+column header has its one-line definition as a tooltip, and the page lists them all; each
+agent has a colour swatch in the colour its plots use."""
 
 from __future__ import annotations
 
@@ -9,7 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from steptool_env.bench.leaderboard import describe_run, errors_text, fmt, metric_columns
+from steptool_env.bench.leaderboard import (
+    GLOSSARY,
+    describe_run,
+    display,
+    env_lines,
+    errors_text,
+    fmt,
+    glossary,
+    metric_columns,
+    tasks_text,
+)
+from steptool_env.bench.plots import TITLES, agent_colours
+from steptool_env.bench.stats import LEVEL, N_BOOT
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d2330}
@@ -19,7 +33,10 @@ th,td{padding:.35rem .6rem;border-bottom:1px solid #dde1e8;text-align:right;whit
 th:first-child,td:first-child{text-align:left}
 th{cursor:pointer;user-select:none;background:#f3f5f9;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
-tbody tr:hover{background:#f7f9ff}.std{color:#6b7385;font-size:.8em}
+tbody tr:hover{background:#f7f9ff}.ci{color:#6b7385;font-size:.8em}
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}
+.scroll{overflow-x:auto}dl.glossary{font-size:.9rem}dl.glossary dt{font-weight:600}
+dl.glossary dd{margin:0 0 .4rem 1.2rem;color:#4a5163}
 .meta{color:#4a5163;font-size:.9rem}code{background:#f3f5f9;padding:0 .2em}
 figure{display:inline-block;margin:1rem 1rem 0 0}img{max-width:100%;border:1px solid #dde1e8}
 """
@@ -48,39 +65,42 @@ document.querySelectorAll("table.leaderboard").forEach(function (table) {
 """
 
 
-def _cell(value: Any, text: str, extra: str = "") -> str:
+def _cell(value: Any, text: str, extra: str = "", title: str = "") -> str:
     num = "" if value != value else str(value)  # NaN sorts as text
-    return f'<td data-value="{html.escape(num)}">{text}{extra}</td>'
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return f'<td data-value="{html.escape(num)}"{tip}>{text}{extra}</td>'
 
 
-def _table(table, timing) -> str:
+def _table(table, timing, colours: dict[str, str]) -> str:
     subsets, statuses = metric_columns(table)
-    has_k = "pass^k" in table
-    heads = ["Agent", *subsets, "Average"] + (["pass^k"] if has_k else [])
-    heads += ["SuccCalling", "Recall", "Steps", "Tokens/ep", "Sec/ep", "Episodes", "Infra"]
-    out = ['<table class="leaderboard"><thead><tr>']
-    out += [f'<th scope="col">{html.escape(h)}</th>' for h in heads]
+    heads, rows = display(table, timing)
+    out = ['<div class="scroll"><table class="leaderboard"><thead><tr>']
+    for h in heads:
+        if h in subsets:
+            n = table[f"{h} tasks"]
+            count = f"{int(n.iloc[0])} tasks" if n.nunique() == 1 else "tasks differ by agent"
+            tip = f"{h} ({count}): {GLOSSARY['subset']}"
+        else:
+            tip = f"{h}: {GLOSSARY[h]}"
+        out.append(f'<th scope="col" title="{html.escape(tip)}">{html.escape(h)}</th>')
     out.append("</tr></thead><tbody>")
-    for (env_id, agent), row in table.iterrows():
+    for key, cells in rows:
+        agent = cells[0].text
+        swatch = f'<span class="swatch" style="background:{colours[agent]}"></span>'
         out.append("<tr>")
-        out.append(_cell(agent, f"<code>{html.escape(str(agent))}</code>"))
-        for col in [*subsets, "Average"]:
-            std = row[f"{col} std"]
-            out.append(_cell(row[col], fmt(row[col]), f' <span class="std">± {fmt(std)}</span>'))
-        if has_k:
-            out.append(_cell(row["pass^k"], fmt(row["pass^k"])))
-        sec = float(timing.loc[(env_id, agent), "seconds/episode"])
-        out += [
-            _cell(row["SuccCalling"], fmt(row["SuccCalling"])),
-            _cell(row["Recall"], fmt(row["Recall"])),
-            _cell(row["Steps"], fmt(row["Steps"], 2)),
-            _cell(row["Tokens"], fmt(row["Tokens"], 0) if row["Tokens"] else "–"),
-            _cell(sec, f"{sec:.4f}"),
-            _cell(int(row["episodes"]), str(int(row["episodes"]))),
-            _cell(int(row["infra"]), str(int(row["infra"]))),
-        ]
+        out.append(_cell(agent, f"{swatch}<code>{html.escape(agent)}</code>"))
+        for h, c in zip(heads[1:], cells[1:]):
+            if not c.interval:
+                out.append(_cell(c.value, html.escape(c.text)))
+                continue
+            std = table.loc[key, f"{h} std"]
+            tip = f"std over seeds {fmt(std)}" if std == std else "one seed: no std over seeds"
+            out.append(
+                _cell(c.value, c.text, f' <span class="ci">{html.escape(c.interval)}</span>', tip)
+            )
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
+    out.append(f'<p class="meta">Tasks per subset: {html.escape(tasks_text(table))}</p>')
     if statuses:
         counts = ", ".join(
             f"{html.escape(str(agent))}: " + errors_text(r, statuses, sep=" ", none="none")
@@ -104,23 +124,37 @@ def render_html(
     records: Sequence[dict[str, Any]],
     plots: dict[str, Path],
     command: str | None = None,
+    *,
+    n_boot: int = N_BOOT,
+    level: float = LEVEL,
+    seed: int = 0,
 ) -> str:
-    meta = "".join(f"<li>{_inline_code(line)}</li>" for line in describe_run(records, command))
+    lines = describe_run(records, command, n_boot=n_boot, level=level, seed=seed)
+    meta = "".join(f"<li>{_inline_code(line)}</li>" for line in lines)
+    colours = agent_colours(table.index.get_level_values("agent"))
+    envs = env_lines(records)
     sections = []
     for env_id in dict.fromkeys(table.index.get_level_values("env_id")):
-        sections.append(f"<h2>{html.escape(env_id)}</h2>{_table(table.loc[[env_id]], timing)}")
-    figures = "".join(
-        _image(p, {"subsets": "Pass rate per subset", "budget": "Pass rate by step budget"}[k])
-        for k, p in plots.items()
+        sections.append(
+            f"<h2>{html.escape(env_id)}</h2>"
+            f'<p class="meta">{_inline_code(envs[env_id])}</p>'
+            + _table(table.loc[[env_id]], timing, colours)
+        )
+    terms = "".join(
+        f"<dt>{html.escape(h)}</dt><dd>{html.escape(text)}</dd>"
+        for h, text in glossary(table, timing)
     )
+    figures = "".join(_image(p, TITLES[k]) for k, p in plots.items())
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         "<title>steptool-env leaderboard</title>"
         f"<style>{_STYLE}</style></head><body>"
         f'<h1>Leaderboard</h1><ul class="meta">{meta}</ul>'
-        '<p class="meta">Pass rate in %, mean ± std over seeds. Click a column to sort.</p>'
-        f"{''.join(sections)}<h2>Plots</h2>{figures}"
+        '<p class="meta">Click a column to sort; hover a header for its definition.</p>'
+        f"{''.join(sections)}"
+        f'<h2>Columns</h2><dl class="glossary">{terms}</dl>'
+        f"<h2>Plots</h2>{figures}"
         f"<script>{_SCRIPT}</script></body></html>\n"
     )
 
@@ -133,9 +167,18 @@ def _inline_code(line: str) -> str:
 
 
 def write_html(
-    table, timing, records, plots: dict[str, Path], out: Path, command: str | None = None
+    table,
+    timing,
+    records,
+    plots: dict[str, Path],
+    out: Path,
+    command: str | None = None,
+    **boot: Any,
 ) -> Path:
-    """Write ``leaderboard.html`` (plots embedded from the PNG files in ``plots``)."""
+    """Write ``leaderboard.html`` (plots embedded from the PNG files in ``plots``);
+    ``boot``: the bootstrap settings the table was made with (``n_boot``, ``level``,
+    ``seed``), stated on the page."""
     path = out / "leaderboard.html"
-    path.write_text(render_html(table, timing, records, plots, command), encoding="utf-8")
+    page = render_html(table, timing, records, plots, command, **boot)
+    path.write_text(page, encoding="utf-8")
     return path

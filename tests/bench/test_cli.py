@@ -57,10 +57,10 @@ def test_bench_writes_records_and_leaderboards(tmp_path: Path, capsys) -> None:
     assert all(set(r) >= PROVENANCE for r in records)
     assert {r["agent"] for r in records} == {"random", "oracle"}
     md = (tmp_path / "a" / "leaderboard.md").read_text()
-    assert "| `oracle` | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 |" in md
+    assert "| `oracle` | 100.0 [100.0, 100.0] | 100.0 [100.0, 100.0] | 100.0 [100.0, 100.0] |" in md
     assert "steptool bench" in md
     csv = (tmp_path / "a" / "leaderboard.csv").read_text()
-    assert csv.splitlines()[0].startswith("env_id,agent,I1-Inst,I1-Inst std")
+    assert csv.splitlines()[0].startswith("env_id,agent,I1-Inst,I1-Inst ci low,I1-Inst ci high")
     assert "Leaderboard" in capsys.readouterr().out
 
 
@@ -70,6 +70,12 @@ def test_same_benchmark_twice_same_numbers(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "leaderboard.csv").read_bytes() == (
         tmp_path / "b" / "leaderboard.csv"
     ).read_bytes()
+    # steptool leaderboard rebuilds the same table, naming the command from run.json
+    assert main(["leaderboard", str(tmp_path / "a"), "--out", str(tmp_path / "c")]) == 0
+    csv = "leaderboard.csv"
+    assert (tmp_path / "c" / csv).read_bytes() == (tmp_path / "a" / csv).read_bytes()
+    md = (tmp_path / "c" / "leaderboard.md").read_text(encoding="utf-8")
+    assert "command: `steptool bench --agents random,oracle --subsets I1-Inst,I3-Inst" in md
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,10 @@ def test_identical_result_sets() -> None:
     assert list(table["paired"]) == [True, True, True]
     assert list(table["n A"]) == [4, 5, 9]
     assert list(table["n B"]) == [4, 5, 9]
+    assert list(table["tasks A"]) == [4, 5, 9]
     assert table.attrs == {"A": "x", "B": "x", "level": 0.95, "n_boot": 500}
     md = compare_markdown(table)
-    assert "| I1-Inst | 62.5 | 62.5 | +0.0 | [+0.0, +0.0] | 4/4 | yes |" in md
+    assert "| I1-Inst | 62.5 | 62.5 | +0.0 | [+0.0, +0.0] | 4/4 | 4/4 | yes |" in md
     assert "**" not in md
 
 
@@ -127,6 +130,35 @@ def test_average_is_the_mean_of_subset_means() -> None:
     assert (avg["ci low"], avg["ci high"]) == (50.0, 50.0)
 
 
+def test_more_seeds_of_a_deterministic_agent_add_no_certainty() -> None:
+    # Both agents deterministic: seeds 1 and 2 repeat seed 0 exactly. Resampling episodes
+    # would narrow the interval by about sqrt(3); resampling tasks leaves it as it was.
+    rng = random.Random(3)
+    va = {"I1-Inst": [float(rng.random() < 0.4) for _ in range(40)]}
+    vb = {"I1-Inst": [float(rng.random() < 0.6) for _ in range(40)]}
+    one = compare(results("a", va), results("b", vb), n_boot=2000)
+    a3 = [r for s in range(3) for r in results("a", va, seed=s)]
+    b3 = [r for s in range(3) for r in results("b", vb, seed=s)]
+    three = compare(a3, b3, n_boot=2000)
+    cols = ["A", "B", "B - A", "ci low", "ci high"]
+    assert three[cols].equals(one[cols])
+    assert list(three["n A"]) == [120, 120]
+    assert list(three["tasks A"]) == [40, 40]
+    assert one.loc["I1-Inst", "ci high"] - one.loc["I1-Inst", "ci low"] > 20
+
+
+def test_one_task_has_nothing_to_resample() -> None:
+    a = results("a", {"I1-Inst": [1.0], "I2-Inst": [0.0, 1.0]})
+    b = results("b", {"I1-Inst": [0.0], "I2-Inst": [1.0, 1.0]})
+    table = compare(a, b, n_boot=100)
+    for subset in ("I1-Inst", "Average"):
+        assert math.isnan(table.loc[subset, "ci low"])
+        assert math.isnan(table.loc[subset, "ci high"])
+    assert table.loc["I2-Inst", "ci low"] <= table.loc["I2-Inst", "ci high"]
+    md = compare_markdown(table)
+    assert "| I1-Inst | 100.0 | 0.0 | -100.0 | n/a | 1/1 | 1/1 | yes |" in md
+
+
 def test_only_shared_subsets_are_compared() -> None:
     a = results("a", {"I1-Inst": [1.0], "I2-Inst": [0.0]})
     b = results("b", {"I2-Inst": [1.0], "I3-Inst": [1.0]})
@@ -183,11 +215,12 @@ def test_cli_compare(real_run: tuple[Path, list[dict[str, Any]]], tmp_path: Path
     assert main([*argv, "--n-boot", "200", "--out", str(out)]) == 0
     md = (out / "compare.md").read_text(encoding="utf-8")
     assert md.startswith(f"# {run} vs {run}\n")
-    assert "| I1-Inst | 100.0 | 0.0 | **-100.0** | [-100.0, -100.0] | 3/3 | yes |" in md
+    assert "| I1-Inst | 100.0 | 0.0 | **-100.0** | [-100.0, -100.0] | 3/3 | 3/3 | yes |" in md
     assert "200 resamples" in md
+    assert "bootstrap over tasks" in md
     csv = (out / "compare.csv").read_text(encoding="utf-8").splitlines()
-    assert csv[0] == "subset,A,B,B - A,ci low,ci high,n A,n B,paired"
-    assert csv[1] == "I1-Inst,100.0,0.0,-100.0,-100.0,-100.0,3,3,True"
+    assert csv[0] == "subset,A,B,B - A,ci low,ci high,n A,n B,tasks A,tasks B,paired"
+    assert csv[1] == "I1-Inst,100.0,0.0,-100.0,-100.0,-100.0,3,3,3,3,True"
     assert len(csv) == 3
     assert "**-100.0**" in capsys.readouterr().out
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from steptool_env.bench import BenchConfig, run_bench, write_leaderboard
+from steptool_env.bench.plots import agent_colours
 from tests.bench.chromium import Chromium, find_chromium
 
 BINARY = find_chromium()
@@ -92,7 +93,7 @@ def test_table_and_plots_render(page: Chromium) -> None:
     images = page.evaluate(
         "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
     )
-    assert len(images) == 2
+    assert len(images) == 3  # subsets, heat map, budget
     assert all(done and w > 300 and h > 200 for done, w, h in images), images
     visible = page.evaluate(
         "(() => { const r = document.querySelector('table.leaderboard').getBoundingClientRect();"
@@ -113,3 +114,58 @@ def test_clicking_a_header_sorts_the_rows(page: Chromium) -> None:
     by_name = _agents(page)
     assert by_name == sorted(by_name, reverse=True)
     assert page.evaluate("Array.from(document.querySelectorAll('thead th[aria-sort]')).length") == 1
+
+
+def test_every_header_has_its_definition(page: Chromium) -> None:
+    heads = page.evaluate(
+        "Array.from(document.querySelectorAll('table.leaderboard thead th'))"
+        ".map(h => [h.textContent.trim(), h.title])"
+    )
+    assert [h for h, _ in heads][5:] == [
+        "Full solve",
+        "Return",
+        "Give up",
+        "Truncated",
+        "Bad calls",
+        "SuccCalling",
+        "Recall",
+        "Steps",
+        "Tokens/ep",
+        "Sec/ep",
+        "Tasks",
+        "Episodes",
+        "Infra errors",
+    ]
+    assert all(title.startswith(f"{h} ") or title.startswith(f"{h}:") for h, title in heads)
+    assert dict(heads)["I1-Inst"].startswith("I1-Inst (8 tasks): pass rate")
+    terms = page.evaluate(
+        "Array.from(document.querySelectorAll('dl.glossary dt')).map(d => d.textContent)"
+    )
+    assert "I1-Inst, I2-Cat, I3-Inst" in terms
+    for h, _ in heads:
+        assert h in terms or h in terms[1], h
+    assert "Errors by status" in terms
+
+
+def test_intervals_method_and_scoring_are_stated(page: Chromium) -> None:
+    text = page.evaluate("document.body.innerText")
+    assert "percentile bootstrap over tasks (10,000 resamples, seed 0)" in text
+    assert "keeps all seeds and samples of a drawn task together" in text
+    assert "scoring v2:steptool:checker" in text
+    assert "Tasks per subset: I1-Inst 8 · I2-Cat 8 · I3-Inst 8" in text
+    cells = page.evaluate(
+        f"{ROWS}.map(r => r.cells[4].querySelector('.ci').textContent)"  # Average
+    )
+    assert all(c.startswith("[") and c.endswith("]") for c in cells), cells
+    assert "± 0.0" not in text
+
+
+def test_agent_swatches_match_the_plot_colours(page: Chromium) -> None:
+    shown = page.evaluate(
+        f"""{ROWS}.map(r => [r.cells[0].textContent,
+            getComputedStyle(r.cells[0].querySelector('.swatch')).backgroundColor])"""
+    )
+    expected = agent_colours(["random", "heuristic", "oracle"])
+    for agent, rgb in shown:
+        r, g, b = (int(v) for v in rgb[rgb.index("(") + 1 : -1].split(","))
+        assert f"#{r:02x}{g:02x}{b:02x}" == expected[agent]

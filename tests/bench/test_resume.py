@@ -83,7 +83,7 @@ def test_kill_9_twice_then_resume_gives_the_uninterrupted_leaderboard(tmp_path: 
     for name in ("leaderboard.csv",):
         assert (killed / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
     md = (killed / "leaderboard.md").read_text()
-    assert "| `oracle` | 100.0 ± 0.0 |" in md
+    assert "| `oracle` | 100.0 [100.0, 100.0] |" in md
 
 
 def test_a_second_run_in_the_same_folder_runs_nothing(tmp_path: Path, capsys) -> None:
