@@ -9,6 +9,17 @@ Works with vLLM, SGLang, llama.cpp's server, TGI, Ollama and hosted APIs alike: 
 - ``mode="text"``: the env's own system prompt (ReAct, JSON or Hermes format) and plain
   messages (tool results as ``Observation:`` user turns); the answer text is the action.
 
+**Token-in/token-out** (``return_tokens=True``): each request also asks for the sampled
+tokens (``logprobs``, and vLLM's ``return_token_ids`` and ``return_tokens_as_token_ids``),
+and every reply carries a :class:`ServedSample` (``Reply.sample``, kept on the step record):
+the prompt's token ids as the server tokenised them, the generated ids and their
+log-probabilities, so a trainer learns from served rollouts without tokenising anything
+again. Ids are read from vLLM's ``prompt_token_ids`` and ``token_ids`` fields, or from the
+log-prob entries (``"token_id:N"`` tokens, or an ``id`` field as llama.cpp's server writes);
+an answer without prompt ids, action ids or log-probs (stock SGLang and llama.cpp chat
+endpoints do not return the prompt's ids) is a :class:`~steptool_env.errors.ProviderError`
+that names what is missing, never a sample that would need re-tokenising.
+
 Requests in one batch run concurrently, at most ``max_concurrency`` at a time. 429 and 5xx
 answers, connection errors and timeouts are retried with exponential backoff (honouring a
 numeric ``Retry-After``); when the retries are spent, that episode ends as an
@@ -28,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from steptool_env.agents.base import Reply, TurnView
 from steptool_env.envs.prompts import format_action, tools_system_prompt
 from steptool_env.errors import ConfigError, ProviderError, require
@@ -39,7 +52,8 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class OpenAIAgentConfig:
-    """Settings of :class:`OpenAIAgent` (every field is recorded, the key's value never)."""
+    """Settings of :class:`OpenAIAgent` (every field is recorded, ``return_tokens`` when on;
+    the key's value never)."""
 
     model: str
     """Model name sent in each request."""
@@ -68,6 +82,10 @@ class OpenAIAgentConfig:
     """Requests in flight at once."""
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     """Extra JSON fields merged into every request (e.g. ``top_p``)."""
+    return_tokens: bool = False
+    """Ask for the sampled token ids and log-probs and keep them on each reply as a
+    :class:`ServedSample` (see the module doc); the request fields it adds can be changed
+    through ``extra_body``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model:
@@ -101,6 +119,33 @@ class OpenAIAgentConfig:
             raise ConfigError("seed", self.seed, "must be an integer or None")
         if not isinstance(self.extra_body, Mapping):
             raise ConfigError("extra_body", self.extra_body, "must be a table")
+        if not isinstance(self.return_tokens, bool):
+            raise ConfigError("return_tokens", self.return_tokens, "must be true or false")
+
+
+TOKEN_REQUEST_FIELDS: Mapping[str, Any] = {
+    "logprobs": True,
+    "return_token_ids": True,
+    "return_tokens_as_token_ids": True,
+}
+"""What ``return_tokens`` adds to each request: OpenAI's ``logprobs`` and vLLM's two token-id
+switches (prompt and output ids; ids in the log-prob entries)."""
+
+
+@dataclass(frozen=True)
+class ServedSample:
+    """The tokens of one served action, as the server produced them (the fields a trainer
+    reads from :class:`~steptool_env.agents.lm_agent.LMSample` too)."""
+
+    context_ids: np.ndarray
+    """Token ids of the prompt as the server tokenised it (int64)."""
+    action_ids: np.ndarray
+    """The generated token ids (int64)."""
+    logprobs: np.ndarray
+    """Log-probability of each generated token, as the server reported it (float32)."""
+    stopped: bool = True
+    """False when generation stopped at ``max_tokens`` (``finish_reason`` ``length``)."""
+    finish_reason: str = ""
 
 
 class OpenAIAgent:
@@ -141,6 +186,8 @@ class OpenAIAgent:
     def config(self) -> dict[str, Any]:
         cfg = asdict(self.cfg)
         cfg["extra_body"] = dict(self.cfg.extra_body)
+        if not cfg["return_tokens"]:  # off: recorded as before it existed (same config hash,
+            del cfg["return_tokens"]  # so earlier runs resume)
         return {"agent": self.name, **cfg}
 
     # ------------------------------------------------------------------ batching
@@ -190,6 +237,8 @@ class OpenAIAgent:
             body["tools"] = [{"type": "function", "function": s} for s in view.tools]
         if cfg.seed is not None:
             body["seed"] = derive_seed("openai", cfg.seed, view.episode_seed, view.step) % 2**31
+        if cfg.return_tokens:
+            body.update(TOKEN_REQUEST_FIELDS)
         body.update(cfg.extra_body)
         return body
 
@@ -216,7 +265,8 @@ class OpenAIAgent:
 
     def _reply(self, view: TurnView, data: Any) -> Reply:
         try:
-            message = data["choices"][0]["message"]
+            choice = data["choices"][0]
+            message = choice["message"]
             if not isinstance(message, dict):
                 raise TypeError("message is not an object")
         except (KeyError, IndexError, TypeError) as exc:
@@ -224,6 +274,10 @@ class OpenAIAgent:
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         tokens_in = _count(usage.get("prompt_tokens"))
         tokens_out = _count(usage.get("completion_tokens"))
+        sample = served_sample(data, choice, self._url) if self.cfg.return_tokens else None
+        if sample is not None:
+            tokens_in = tokens_in or len(sample.context_ids)
+            tokens_out = tokens_out or len(sample.action_ids)
         content = message.get("content")
         content = content if isinstance(content, str) else ""
         calls = message.get("tool_calls")
@@ -231,7 +285,7 @@ class OpenAIAgent:
             text = _call_text(view.parser, calls[0], content)
         else:
             text = content
-        return Reply(text, tokens_in, tokens_out)
+        return Reply(text, tokens_in, tokens_out, sample=sample)
 
     def _post(self, payload: dict[str, Any]) -> Any:
         httpx = require("httpx", "bench")
@@ -273,6 +327,73 @@ class OpenAIAgent:
             if attempt + 1 < attempts:
                 self.sleep(wait)
         raise ProviderError(f"{problem} from {self._url} ({attempts} attempts)")
+
+
+def served_sample(data: Mapping[str, Any], choice: Any, url: str = "the server") -> ServedSample:
+    """The :class:`ServedSample` of one chat-completions answer (``data``, its first
+    ``choice``), or a :class:`ProviderError` naming what the answer lacks."""
+    prompt = data.get("prompt_token_ids")
+    if prompt is None:
+        prompt = choice.get("prompt_token_ids")
+    entries = (choice.get("logprobs") or {}).get("content")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ProviderError(
+            f"{url} returned no log-probs (logprobs.content) although return_tokens asked for them"
+        )
+    logprobs = [e.get("logprob") for e in entries]
+    from_entries = [_entry_id(e) for e in entries]
+    ids = choice.get("token_ids")
+    if ids is None and entries and None not in from_entries:
+        ids = from_entries
+    missing = [
+        name
+        for name, value in (("prompt token ids", prompt), ("generated token ids", ids))
+        if not _ids(value)
+    ]
+    if missing:
+        raise ProviderError(
+            f"{url} returned no {' and no '.join(missing)}: return_tokens needs a server that "
+            "sends them (vLLM: prompt_token_ids and token_ids with return_token_ids)"
+        )
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in logprobs):
+        raise ProviderError(f"{url} returned log-probs that are not numbers")
+    if len(ids) != len(logprobs):
+        raise ProviderError(
+            f"{url} returned {len(ids)} generated token ids but {len(logprobs)} log-probs"
+        )
+    if None not in from_entries and from_entries != list(ids):
+        raise ProviderError(f"{url} returned token ids that disagree with its log-prob entries")
+    reason = choice.get("finish_reason")
+    return ServedSample(
+        np.asarray(prompt, dtype=np.int64),
+        np.asarray(ids, dtype=np.int64),
+        np.asarray(logprobs, dtype=np.float32),
+        stopped=reason != "length",
+        finish_reason=reason if isinstance(reason, str) else "",
+    )
+
+
+def _ids(value: Any) -> bool:
+    """True for a list of token ids (non-negative integers); an empty list is not one."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    )
+
+
+def _entry_id(entry: Mapping[str, Any]) -> int | None:
+    """The token id of one log-prob entry: its ``id`` (llama.cpp) or a ``"token_id:N"``
+    token (vLLM's ``return_tokens_as_token_ids``); None when it has neither."""
+    given = entry.get("id")
+    if isinstance(given, int) and not isinstance(given, bool):
+        return given
+    token = entry.get("token")
+    if isinstance(token, str) and token.startswith("token_id:"):
+        digits = token[len("token_id:") :]
+        if digits.isdigit():
+            return int(digits)
+    return None
 
 
 def _count(value: Any) -> int:

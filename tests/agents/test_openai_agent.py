@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 from steptool_env.agents import make_agent
-from steptool_env.agents.openai_agent import OpenAIAgent
+from steptool_env.agents.base import TurnView
+from steptool_env.agents.openai_agent import OpenAIAgent, ServedSample, served_sample
 from steptool_env.bench import AgentSpec, BenchConfig, leaderboard_table, run_bench
 from steptool_env.bench.runner import episode_seed
 from steptool_env.envs.prompts import finish_arguments, format_action, to_ascii
@@ -252,3 +254,143 @@ def test_api_key_comes_from_the_named_variable(suite: Suite, monkeypatch) -> Non
 def test_bad_options_name_the_field(options: dict, field: str) -> None:
     with pytest.raises(ConfigError, match=f"invalid {field}="):
         make_agent("openai", **options)
+
+
+# ---------------------------------------------------------------- token-in/token-out
+def served_tokens(body: dict, n: int) -> dict:
+    """What a vLLM server asked for token ids sends: the prompt's ids, the generated ids, and
+    log-prob entries whose tokens are ids (``return_tokens_as_token_ids``). Derived from the
+    request alone, as a seeded server's would be."""
+    text = json.dumps(body["messages"], sort_keys=True)
+    prompt = [ord(c) for c in text[:40]] + [len(text) % 50_000]
+    ids = [1000 + len(text) % 997, 2000 + len(body["messages"]), 7]
+    logprobs = [-0.25 * (i + 1) - (len(text) % 89) / 1000 for i in range(len(ids))]
+    return {
+        "prompt_token_ids": prompt,
+        "token_ids": ids,
+        "logprobs": {
+            "content": [
+                {"token": f"token_id:{t}", "logprob": lp, "bytes": [], "top_logprobs": []}
+                for t, lp in zip(ids, logprobs)
+            ]
+        },
+    }
+
+
+def with_tokens(script, extra=served_tokens):
+    """``script`` whose answers also carry ``extra(body, n)`` (the sent payloads are kept)."""
+    sent: list[dict] = []
+
+    def wrapped(body, n):
+        answer = script(body, n)
+        tokens = extra(body, n)
+        sent.append({"messages": body["messages"], **tokens})
+        answer["prompt_token_ids"] = tokens.pop("prompt_token_ids", None)
+        answer["choices"][0].update(tokens)
+        return answer
+
+    return wrapped, sent
+
+
+def test_return_tokens_keeps_the_served_tokens_on_step_records(suite: Suite) -> None:
+    from steptool_env.training.run import items_from
+
+    plans = gold_calls(suite, "I2-Inst", 4)
+    runs = []
+    for _ in range(2):  # the same episodes twice: the same tokens on the same steps
+        script, sent = with_tokens(perfect_model(plans))
+        with FakeModel(script) as fake:
+            agent = OpenAIAgent(model="fake", base_url=fake.url, return_tokens=True)
+            trajs = collect(make_envs(2), agent, episodes(suite, "I2-Inst", 4))
+            agent.close()
+        assert all(r["logprobs"] is True and r["return_token_ids"] is True for r in fake.requests)
+        assert all(r["return_tokens_as_token_ids"] is True for r in fake.requests)
+        assert [t.is_solved for t in trajs] == [1.0] * 4
+        by_request = {json.dumps(p["messages"], sort_keys=True): p for p in sent}
+        for traj in trajs:
+            env = gym.make("StepTool/ToolBench-v0", split="I2-Inst")
+            env.reset(seed=traj.spec.seed, options={"task_id": traj.spec.task_id})
+            request_agent = OpenAIAgent(model="fake")
+            for step in traj.steps:
+                s = step.sample
+                assert isinstance(s, ServedSample) and s.stopped
+                # the very ids and log-probs the server sent for this step's request
+                view = TurnView(0, env.unwrapped, "", 0, traj.spec.seed, {})
+                want = by_request[json.dumps(request_agent.messages(view), sort_keys=True)]
+                assert s.context_ids.tolist() == want["prompt_token_ids"]
+                assert s.action_ids.tolist() == want["token_ids"]
+                lps = [e["logprob"] for e in want["logprobs"]["content"]]
+                assert s.logprobs.tolist() == pytest.approx(lps, abs=1e-6)
+                assert s.logprobs.dtype == np.float32 and s.action_ids.dtype == np.int64
+                env.step(step.action)
+            env.close()
+        runs.append(trajs)
+        # a trainer reads them as it reads the local model's samples: no tokenizer involved
+        items = items_from(trajs)
+        assert len(items) == sum(t.n_steps for t in trajs)
+        assert all(it.rollout_logprobs is not None for it in items)
+    for a, b in zip(*runs):
+        assert a.digest() == b.digest()
+        assert [s.sample.action_ids.tolist() for s in a.steps] == [
+            s.sample.action_ids.tolist() for s in b.steps
+        ]
+
+
+def test_token_ids_from_log_prob_entries_and_length_finish() -> None:
+    llama = {  # llama.cpp's server writes an id on each log-prob entry
+        "logprobs": {
+            "content": [
+                {"id": 5, "token": "a", "logprob": -1.0},
+                {"id": 9, "token": "b", "logprob": -0.5},
+            ]
+        },
+        "prompt_token_ids": [1, 2, 3],
+        "finish_reason": "length",
+    }
+    s = served_sample({}, llama)
+    assert s.action_ids.tolist() == [5, 9] and s.context_ids.tolist() == [1, 2, 3]
+    assert not s.stopped and s.finish_reason == "length"
+    vllm = {"logprobs": {"content": [{"token": "token_id:42", "logprob": -2.0}]}}
+    s = served_sample({"prompt_token_ids": [8]}, vllm)
+    assert s.action_ids.tolist() == [42] and s.logprobs.tolist() == [-2.0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (lambda b, n: {"token_ids": [1, 2]}, "no log-probs"),
+        (
+            lambda b, n: {k: v for k, v in served_tokens(b, n).items() if k != "prompt_token_ids"},
+            "no prompt token ids",
+        ),
+        (
+            lambda b, n: {
+                "prompt_token_ids": [1],
+                "logprobs": {"content": [{"token": "x", "logprob": -1.0}]},
+            },
+            "no generated token ids",
+        ),
+        (lambda b, n: {**served_tokens(b, n), "token_ids": [1, 2]}, "3 log-probs"),
+        (lambda b, n: {**served_tokens(b, n), "token_ids": [3, 2, 1]}, "disagree"),
+    ],
+)
+def test_answers_without_the_tokens_are_infra_errors(suite: Suite, extra, needle: str) -> None:
+    plans = gold_calls(suite, "I2-Inst", 1)
+    script, _ = with_tokens(perfect_model(plans), extra)
+    with FakeModel(script) as fake:
+        agent = OpenAIAgent(model="fake", base_url=fake.url, return_tokens=True)
+        trajs = collect(make_envs(1), agent, episodes(suite, "I2-Inst", 1))
+        agent.close()
+    assert needle in trajs[0].infra_error and trajs[0].n_steps == 0
+
+
+def test_return_tokens_off_leaves_requests_and_config_as_before(suite: Suite) -> None:
+    plans = gold_calls(suite, "I2-Inst", 1)
+    with FakeModel(perfect_model(plans)) as fake:
+        agent = OpenAIAgent(model="fake", base_url=fake.url)
+        trajs = collect(make_envs(1), agent, episodes(suite, "I2-Inst", 1))
+        agent.close()
+    assert all(s.sample is None for s in trajs[0].steps)
+    assert not any("logprobs" in r or "return_token_ids" in r for r in fake.requests)
+    assert "return_tokens" not in agent.config()  # earlier runs keep their config hash
+    assert OpenAIAgent(model="fake", return_tokens=True).config()["return_tokens"] is True
