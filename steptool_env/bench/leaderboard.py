@@ -353,16 +353,31 @@ def glossary(table, timing=None) -> list[tuple[str, str]]:
     return out + [(h, GLOSSARY[h]) for h in heads[len(subsets) + 1 :]]
 
 
-def to_markdown(table, timing=None) -> str:
+SUMMARY = ("Full solve", "Return", "Give up", "Truncated", "Bad calls", "SuccCalling")
+SUMMARY += ("Recall", "Steps")
+"""The columns after the pass rates in a summary table (:func:`to_markdown` with
+``summary=True``: the README's)."""
+
+
+def to_markdown(table, timing=None, *, summary: bool = False) -> str:
+    """The leaderboard as a Markdown table; ``summary``: the pass rates (and pass^k) and
+    the :data:`SUMMARY` columns only."""
     _, statuses = metric_columns(table)
     heads, rows = display(table, timing)
-    header = [*heads[:-2], "Errors by status", *heads[-2:]]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    errors = "Errors by status"
+    header = [*heads[:-2], errors, *heads[-2:]]
+    for _, cells in rows:
+        cells.insert(len(heads) - 2, Cell(None, errors))
+    keep = range(len(header))
+    if summary:
+        first = header.index("Full solve")
+        keep = [i for i, h in enumerate(header) if i < first or h in SUMMARY]
+    lines = ["| " + " | ".join(header[i] for i in keep) + " |", "|" + "---|" * len(keep)]
     for key, cells in rows:
         texts = [f"`{cells[0].text}`"]
         texts += [f"{c.text} {c.interval}" if c.interval else c.text for c in cells[1:]]
-        texts.insert(len(heads) - 2, errors_text(table.loc[key], statuses))
-        lines.append("| " + " | ".join(texts) + " |")
+        texts[len(heads) - 2] = errors_text(table.loc[key], statuses)
+        lines.append("| " + " | ".join(texts[i] for i in keep) + " |")
     return "\n".join(lines) + "\n"
 
 
