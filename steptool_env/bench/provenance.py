@@ -64,12 +64,12 @@ def is_solved_rule(env_id: str) -> str | None:
     an env id carries it, so a leaderboard says which rule scored it."""
     import gymnasium as gym
 
-    spec = gym.spec(env_id)
-    if not str(spec.entry_point).endswith(":StableToolBenchEnv"):
-        return None
-    from steptool_env.stabletoolbench.judge import DEFAULT_IS_SOLVED_RULE
+    from steptool_env.envs.registration import text_env_class
 
-    return str(spec.kwargs.get("is_solved_rule", DEFAULT_IS_SOLVED_RULE))
+    default = text_env_class(env_id).default_is_solved_rule
+    if default is None:
+        return None
+    return str(gym.spec(env_id).kwargs.get("is_solved_rule", default))
 
 
 SCORING_VERSION = 2

@@ -23,18 +23,28 @@ TEXT_ENV_IDS: tuple[str, ...] = ("StepTool/ToolBench-v0", "StepTool/StableToolBe
 """The ids whose actions are text (what language-model agents and the bench runner use)."""
 
 
+TEXT_ENV_CLASSES: dict[str, str] = {
+    "StepTool/ToolBench-v0": "steptool_env.envs.tool_use_env:ToolUseEnv",
+    "StepTool/StableToolBench-v0": "steptool_env.envs.stabletoolbench_env:StableToolBenchEnv",
+    "StepTool/ToolBenchDiscrete-v0": "steptool_env.envs.tool_use_env:ToolUseEnv",
+}
+"""Every id → the text env class behind it (the discrete view wraps a ``ToolUseEnv``)."""
+
+
+def text_env_class(env_id: str) -> Any:
+    """The text env class behind ``env_id`` (imported on demand)."""
+    if env_id not in ENV_IDS:
+        raise ConfigError("env_id", env_id, choices=ENV_IDS)
+    import importlib
+
+    module, _, name = TEXT_ENV_CLASSES[env_id].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def load_env_suite(env_id: str) -> Any:
     """The suite behind ``env_id`` with default arguments (its tasks by split, its hash):
     what ``gym.make(env_id)`` loads."""
-    if env_id not in ENV_IDS:
-        raise ConfigError("env_id", env_id, choices=ENV_IDS)
-    if ENTRY_POINTS[env_id].endswith(":StableToolBenchEnv"):
-        from steptool_env.envs.stabletoolbench_env import default_suite
-
-        return default_suite()
-    from steptool_env.world.suite import load_suite
-
-    return load_suite(str(ENV_IDS[env_id].get("suite", "toolbench")))
+    return text_env_class(env_id).default_suite(**ENV_IDS[env_id])
 
 
 def register_envs() -> None:

@@ -34,7 +34,7 @@ from typing import Any
 from steptool_env.envs.parsing import ParsedCall
 from steptool_env.envs.step_result import Effect
 from steptool_env.envs.tool_use_env import ToolUseEnv
-from steptool_env.errors import ConfigError, TaskError
+from steptool_env.errors import ConfigError
 from steptool_env.stabletoolbench.judge import (
     DEFAULT_IS_SOLVED_RULE,
     IS_SOLVED_RULES,
@@ -93,6 +93,11 @@ class StableToolBenchEnv(ToolUseEnv):
     """
 
     _wire = True
+    default_is_solved_rule = DEFAULT_IS_SOLVED_RULE
+
+    @classmethod
+    def default_suite(cls, **registered: Any) -> StbSuite:
+        return default_suite()
 
     def __init__(
         self,
@@ -116,7 +121,7 @@ class StableToolBenchEnv(ToolUseEnv):
             if queries is None
             else StbSuite(queries, cache=cache, mock=mock, mock_seed=mock_seed)
         )
-        super().__init__(split=split or next(iter(suite.splits)), suite=suite, **kwargs)  # type: ignore[arg-type]
+        super().__init__(split=split or next(iter(suite.splits)), suite=suite, **kwargs)
         self.judge = judge
         self.is_solved_rule = is_solved_rule
         self._responses: list[tuple[str, dict[str, Any], Any]] = []
@@ -132,14 +137,6 @@ class StableToolBenchEnv(ToolUseEnv):
     ) -> tuple[str, dict[str, Any]]:
         self._responses = []
         return super().reset(seed=seed, options=options)
-
-    def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
-        return self.suite.query(task.task_id).by_function  # type: ignore[attr-defined]
-
-    def function_of(self, tool: str, api: str) -> str:
-        if self.task is None:
-            raise TaskError("call reset() first: function names depend on the query")
-        return self.suite.query(self.task.task_id).function_of(tool, api)  # type: ignore[attr-defined]
 
     def _execute(self, api: ApiSpec, parsed: ParsedCall, args: dict[str, Any]) -> Effect:
         effect = super()._execute(api, parsed, args)

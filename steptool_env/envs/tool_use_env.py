@@ -66,7 +66,7 @@ from steptool_env.tools.spec import ApiSpec
 from steptool_env.tools.status import Status
 from steptool_env.tools.validation import InvalidArguments, validate_arguments
 from steptool_env.world.checker import check_answer
-from steptool_env.world.suite import Suite, Task, load_suite
+from steptool_env.world.suite import Task, TaskSuite, load_suite
 
 MAX_OBSERVATION_LENGTH = 65_536
 MAX_TRANSCRIPT_LENGTH = 1_048_576
@@ -100,7 +100,8 @@ class ToolUseEnv(gym.Env[str, str]):
             ``docker`` also the fields of :class:`~steptool_env.sandbox.container.DockerOptions`.
         faults: injected API failures: a :class:`~steptool_env.sandbox.FaultConfig` or a
             mapping of its fields (``{"timeout": 0.05, "rate_limit": 0.05, "seed": 1}``).
-        suite: name of the suite content folder (``toolbench``).
+        suite: name of the suite content folder (``toolbench``), or any
+            :class:`~steptool_env.world.suite.TaskSuite`.
     """
 
     metadata = {"render_modes": ["ansi"], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -109,6 +110,14 @@ class ToolUseEnv(gym.Env[str, str]):
     that sub-env and ignores its action."""
     _wire = False
     """Validate arguments with the rules of real APIs (see ``validate_arguments``)."""
+    default_is_solved_rule: str | None = None
+    """The IsSolved rule used unless ``is_solved_rule=`` says otherwise, for envs that offer
+    a choice (None: the suite's answer checker, no choice)."""
+
+    @classmethod
+    def default_suite(cls, **registered: Any) -> TaskSuite:
+        """The suite ``cls(**registered)`` loads (what ``load_env_suite`` returns)."""
+        return load_suite(str(registered.get("suite", "toolbench")))
 
     def __init__(
         self,
@@ -124,10 +133,10 @@ class ToolUseEnv(gym.Env[str, str]):
         backend: str | Backend = "inprocess",
         backend_options: Mapping[str, Any] | None = None,
         faults: FaultConfig | Mapping[str, Any] | None = None,
-        suite: str = "toolbench",
+        suite: str | TaskSuite = "toolbench",
         render_mode: str | None = None,
     ) -> None:
-        self.suite: Suite = load_suite(suite) if isinstance(suite, str) else suite
+        self.suite: TaskSuite = load_suite(suite) if isinstance(suite, str) else suite
         self.tasks: tuple[Task, ...] = self.suite.split(split)
         self.split = split
         self.reward_mode = reward_mode
@@ -299,7 +308,7 @@ class ToolUseEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ internals
     def function_of(self, tool: str, api: str) -> str:
         """The function name under which API ``(tool, api)`` is offered (current task)."""
-        return self.suite.catalogue.api(tool, api).function_name
+        return self.suite.function_of(self.task, tool, api)
 
     def _parse_action(self, action: object) -> ParseResult:
         """The parsed call, or why there is none. An action longer than ``max_action_chars``
@@ -391,8 +400,7 @@ class ToolUseEnv(gym.Env[str, str]):
 
     def _offered_apis(self, task: Task) -> dict[str, ApiSpec]:
         """Function name -> API of every function offered for ``task`` (prompt order)."""
-        catalogue = self.suite.catalogue
-        return {f: catalogue.by_function[f] for f in task.api_list}
+        return self.suite.offered(task)
 
     def _prompt(self, task: Task) -> tuple[str, dict[str, ApiSpec]]:
         cached = self._prompt_cache.get(task.task_id)

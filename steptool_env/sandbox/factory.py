@@ -8,7 +8,7 @@ from typing import Any
 
 from steptool_env.errors import ConfigError
 from steptool_env.sandbox.backend import DEFAULT_CALL_TIMEOUT_S, Backend, validate_timeout
-from steptool_env.world.suite import Suite
+from steptool_env.world.suite import TaskSuite
 
 BACKENDS = ("inprocess", "http", "docker")
 """Backend names accepted by the env's ``backend=`` (a Backend instance works too)."""
@@ -27,7 +27,7 @@ def backend_option_names(name: str) -> tuple[str, ...]:
 
 
 def make_backend(
-    backend: str | Backend, suite: Suite, options: Mapping[str, Any] | None = None
+    backend: str | Backend, suite: TaskSuite, options: Mapping[str, Any] | None = None
 ) -> Backend:
     """Build the named backend for ``suite`` (remote ones lease a session from a pool)."""
     options = dict(options or {})
@@ -47,7 +47,7 @@ def make_backend(
         raise ConfigError(
             "backend_options", unknown, f"not options of backend {backend!r}", choices=allowed
         )
-    if backend == "docker" and suite.name.startswith("stabletoolbench:"):
+    if backend == "docker" and not suite.sandboxable:
         raise ConfigError(
             "backend", backend, "StableToolBench queries run on inprocess or http (not docker yet)"
         )

@@ -14,7 +14,7 @@ from steptool_env.sandbox.backend import (
     timeout_result,
     validate_timeout,
 )
-from steptool_env.world.suite import Suite
+from steptool_env.world.suite import TaskSuite
 
 
 class InProcessBackend:
@@ -28,7 +28,7 @@ class InProcessBackend:
 
     name = "inprocess"
 
-    def __init__(self, suite: Suite, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
+    def __init__(self, suite: TaskSuite, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
         self.suite = suite
         self.call_timeout_s = validate_timeout(call_timeout_s)
         self._table = suite.implementations

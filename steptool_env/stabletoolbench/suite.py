@@ -130,8 +130,20 @@ class StbSuite:
         return self._by_id[task_id]
 
     # ------------------------------------------------------------------ APIs
+    sandboxable = False
+    """The Docker image does not carry the query files (yet)."""
+
     def new_state(self) -> WorldState:
-        return WorldState(None)  # type: ignore[arg-type]  # the responses need no world
+        return WorldState(None)  # the responses need no world
+
+    def offered(self, task: Task) -> dict[str, ApiSpec]:
+        return self.query(task.task_id).by_function
+
+    def function_of(self, task: Task | None, tool: str, api: str) -> str:
+        """Function names depend on the query: ``task`` is needed."""
+        if task is None:
+            raise TaskError("call reset() first: function names depend on the query")
+        return self.query(task.task_id).function_of(tool, api)
 
     def _api_table(
         self, queries: Sequence[StbQuery]

@@ -38,8 +38,9 @@ class WorldState:
 
     __slots__ = ("counters", "records", "world")
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World | None) -> None:
         self.world = world
+        """None where the APIs need no world (StableToolBench's responses)."""
         self.records: dict[str, list[dict[str, Any]]] = {}
         self.counters: dict[str, int] = {}
 

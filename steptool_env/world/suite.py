@@ -31,12 +31,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from steptool_env.errors import CatalogueError, ConfigError, TaskError
 from steptool_env.resources import suite_dir
 from steptool_env.seeding import StableRng, derive_seed
 from steptool_env.tools.catalogue import Catalogue
+from steptool_env.tools.spec import ApiSpec
 from steptool_env.world.domain import ApiFn, TaskType, api_table, build_world, task_types
 from steptool_env.world.state import World, WorldState
 from steptool_env.world.tasks import AnswerFact, Task, TaskDraft
@@ -135,6 +136,43 @@ def _template_fields(template: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
+@runtime_checkable
+class TaskSuite(Protocol):
+    """What an env needs from a suite of tasks. The generated suite (:class:`Suite`) and
+    StableToolBench's (:class:`~steptool_env.stabletoolbench.suite.StbSuite`) implement it;
+    so can a suite of your own (pass it as ``ToolUseEnv(suite=...)``)."""
+
+    splits: Mapping[str, tuple[Task, ...]]
+    """Tasks by split name."""
+    hash: str
+    """Identity of the suite's content (part of every bench record)."""
+    implementations: Mapping[tuple[str, str], ApiFn]
+    """``(tool, api)`` → the function that answers a call (what backends run)."""
+    sandboxable: bool
+    """Whether the Docker sandbox image can serve this suite (it rebuilds it by name)."""
+
+    @property
+    def name(self) -> str:
+        """A name the sandbox server rebuilds the suite from."""
+        ...
+
+    def split(self, name: str) -> tuple[Task, ...]: ...
+
+    def task(self, task_id: str) -> Task: ...
+
+    def new_state(self) -> WorldState:
+        """A fresh world state for one episode."""
+        ...
+
+    def offered(self, task: Task) -> dict[str, ApiSpec]:
+        """Function name → API of every function offered for ``task``, in prompt order."""
+        ...
+
+    def function_of(self, task: Task | None, tool: str, api: str) -> str:
+        """The function name under which ``(tool, api)`` is offered for ``task``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Suite:
     """A generated suite. Build it with :func:`load_suite`."""
@@ -163,8 +201,17 @@ class Suite:
         except KeyError:
             raise TaskError(f"no task with id {task_id!r} in suite {self.name!r}") from None
 
+    sandboxable = True
+
     def new_state(self) -> WorldState:
         return WorldState(self.world)
+
+    def offered(self, task: Task) -> dict[str, ApiSpec]:
+        return {f: self.catalogue.by_function[f] for f in task.api_list}
+
+    def function_of(self, task: Task | None, tool: str, api: str) -> str:
+        """Names are global in a generated suite: ``task`` is not needed."""
+        return self.catalogue.api(tool, api).function_name
 
 
 class _Generator:
