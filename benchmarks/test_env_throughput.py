@@ -5,6 +5,8 @@ down into parse, validate, execute, reward and render.
 
 Targets (DESIGN): >= 20,000 steps/s on one core; p99 step < 200 µs. The numbers are printed
 and stored in the benchmark's ``extra_info``; compare parts with ratios from the same run.
+``test_ratio_to_cartpole`` measures the env and Gymnasium's CartPole-v1 in the same run,
+both through ``gym.make``, and prints the ratio of their steps/s (issue target: >= 0.4).
 """
 
 from __future__ import annotations
@@ -30,6 +32,50 @@ def test_env_steps_per_second_oracle(benchmark, env, plans) -> None:
     sps = n / benchmark.stats.stats.mean
     benchmark.extra_info["steps_per_s"] = round(sps)
     print(f"\nenv steps/s (oracle, bare env, resets included): {sps:,.0f}")
+
+
+def test_ratio_to_cartpole(benchmark, plans) -> None:
+    """StepTool/ToolBench-v0 (oracle episodes, resets included) against CartPole-v1 (fixed
+    actions, resets included), both through ``gym.make``, interleaved round by round so
+    both see the same machine load; the ratio of their best rounds is printed."""
+    import gymnasium as gym
+
+    env = gym.make("StepTool/ToolBench-v0", split="train")
+    cartpole = gym.make("CartPole-v1")
+    cartpole.reset(seed=0)
+
+    def run_cartpole(n: int = 20_000) -> int:
+        for i in range(n):
+            _, _, terminated, truncated, _ = cartpole.step(i & 1)
+            if terminated or truncated:
+                cartpole.reset()
+        return n
+
+    ours, theirs = [], []
+    n = run_plans(env, plans)
+    run_cartpole(2_000)
+
+    def one_round() -> None:
+        t0 = time.perf_counter()
+        run_plans(env, plans)
+        t1 = time.perf_counter()
+        m = run_cartpole()
+        t2 = time.perf_counter()
+        ours.append(n / (t1 - t0))
+        theirs.append(m / (t2 - t1))
+
+    benchmark.pedantic(one_round, rounds=5, iterations=1)
+    ratio = max(ours) / max(theirs)
+    benchmark.extra_info.update(
+        {"steps_per_s": round(max(ours)), "cartpole_steps_per_s": round(max(theirs)),
+         "ratio": round(ratio, 3)}
+    )  # fmt: skip
+    print(
+        f"\nsteps/s through gym.make: StepTool/ToolBench-v0 {max(ours):,.0f}, "
+        f"CartPole-v1 {max(theirs):,.0f}: ratio {ratio:.2f}"
+    )
+    env.close()
+    cartpole.close()
 
 
 def test_step_latency_p99(benchmark, env, plans) -> None:
