@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from typing import Any
 
 import anyio
@@ -100,35 +101,39 @@ def test_stdio_tools_parity_resources_and_errors(mcp: Any, suite: Suite) -> None
         cwd=str(REPO),
     )
 
+    from mcp.client.stdio import stdio_client
+
     async def go() -> None:
-        async with mcp.Client(params) as client:
-            assert client.server_info.name == "steptool-env"
-            await play(client, suite, 0, first=True)
-            # The episode is over: one more call is an error result, not a step.
-            late = await client.call_tool("Finish", {"return_type": "give_up_and_restart"})
-            assert late.is_error and "reset" in late.content[0].text
-            for seed in seeds:
-                await play(client, suite, seed)
-            state = json.loads(
-                (await client.read_resource("steptool://episode/state")).contents[0].text
-            )
-            assert (
-                state["seed"] == seeds[-1] and state["done"] and state["episode"] == 1 + len(seeds)
-            )
-            # A task by id (any split); the prompt resource is the env's opening messages.
-            reset = await client.call_tool(RESET, {"task_id": "I1-Inst-00042"})
-            assert reset.structured_content["task_id"] == "I1-Inst-00042"
-            prompt = json.loads(
-                (await client.read_resource("steptool://episode/prompt")).contents[0].text
-            )
-            env = gym.make(ENV_ID, split=SPLIT)
-            env.reset(options={"task_id": "I1-Inst-00042"})
-            assert prompt == list(env.unwrapped.messages[:2])
-            env.close()
-            bad = await client.call_tool(RESET, {"seed": -1})
-            assert bad.is_error and "seed" in bad.content[0].text
+        # The server's stderr to a file of its own: stdio_client's default is the sys.stderr
+        # of the moment mcp was imported, which under pytest may be a capture without fileno.
+        with tempfile.TemporaryFile("w+") as errlog:
+            async with mcp.Client(stdio_client(params, errlog=errlog)) as client:
+                await stdio_session(client, suite, seeds)
 
     anyio.run(go)
+
+
+async def stdio_session(client: Any, suite: Suite, seeds: list[int]) -> None:
+    """The stdio test's calls: parity, the error after the end, resources, reset by id."""
+    assert client.server_info.name == "steptool-env"
+    await play(client, suite, 0, first=True)
+    # The episode is over: one more call is an error result, not a step.
+    late = await client.call_tool("Finish", {"return_type": "give_up_and_restart"})
+    assert late.is_error and "reset" in late.content[0].text
+    for seed in seeds:
+        await play(client, suite, seed)
+    state = json.loads((await client.read_resource("steptool://episode/state")).contents[0].text)
+    assert state["seed"] == seeds[-1] and state["done"] and state["episode"] == 1 + len(seeds)
+    # A task by id (any split); the prompt resource is the env's opening messages.
+    reset = await client.call_tool(RESET, {"task_id": "I1-Inst-00042"})
+    assert reset.structured_content["task_id"] == "I1-Inst-00042"
+    prompt = json.loads((await client.read_resource("steptool://episode/prompt")).contents[0].text)
+    env = gym.make(ENV_ID, split=SPLIT)
+    env.reset(options={"task_id": "I1-Inst-00042"})
+    assert prompt == list(env.unwrapped.messages[:2])
+    env.close()
+    bad = await client.call_tool(RESET, {"seed": -1})
+    assert bad.is_error and "seed" in bad.content[0].text
 
 
 def test_streamable_http_on_loopback_both_protocol_eras(mcp: Any, suite: Suite) -> None:

@@ -150,3 +150,25 @@ def test_discrete_env_id(adapter: Any) -> None:
                     assert got.done == done
         finally:
             env.close()
+
+
+def test_served_from_a_thread(adapter: Any, suite: Suite) -> None:
+    from steptool_env.integrations.asgi import serving
+
+    app = adapter.create_app("StepTool/ToolBench-v0", {"split": "I1-Inst", "parser": "json"})
+    with serving(app) as url, adapter.StepToolEnvClient(base_url=url).sync() as client:
+        for seed in range(3):
+            first, ref, plan = reference_episode(
+                "StepTool/ToolBench-v0",
+                {"split": "I1-Inst", "parser": "json"},
+                seed,
+                mixed_plan(suite, seed),
+            )
+            assert client.reset(seed=seed).observation.text == first.observation
+            for action, want in zip(plan, ref):
+                got = client.step(action_of(adapter, action))
+                assert (got.observation.text, got.reward, got.observation.info) == (
+                    want.observation,
+                    want.reward,
+                    want.info,
+                )
