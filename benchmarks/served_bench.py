@@ -84,18 +84,15 @@ def wait_ready(proc: subprocess.Popen, timeout_s: float = 180.0) -> None:
     raise RuntimeError(f"the model server did not answer within {timeout_s:.0f} s")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the server's process group, then SIGKILL after 15 s."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+def stop(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
+    """SIGTERM to the server's process group; SIGKILL if it still runs ``grace_s`` later."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        if proc.poll() is not None:
+            return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait_s)
 
 
 def run(bench_args: Sequence[str] = (), threads: int | None = None) -> int:
