@@ -156,6 +156,6 @@ class StableToolBenchEnv(ToolUseEnv):
         relevant: list[list[Call]] = []
         for i, (tool, api) in enumerate(task.relevant_apis):
             function = self.function_of(tool, api)
-            calls = [c for c in self._responses if c[0] == function]
+            calls: list[Call] = [c for c in self._responses if c[0] == function]
             relevant.append(calls if i in self._tracker.satisfied else [])
         return grounded_is_solved(answer, task.query, relevant)

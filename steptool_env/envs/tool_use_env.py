@@ -171,6 +171,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self._episode_key: tuple[int | None, int] = (None, -1)
 
         limit = MAX_OBSERVATION_LENGTH if observation_mode == "last" else MAX_TRANSCRIPT_LENGTH
+        self._obs_limit = limit
         self.observation_space = spaces.Text(limit, min_length=1, charset=PRINTABLE)
         self.action_space = spaces.Text(max_action_chars, min_length=0, charset=PRINTABLE)
 
@@ -457,7 +458,7 @@ class ToolUseEnv(gym.Env[str, str]):
             )
 
     def _clip_obs(self, text: str) -> str:
-        limit = self.observation_space.max_length
+        limit = self._obs_limit
         if len(text) > limit:
             return text[: limit - len(_TRUNCATED)] + _TRUNCATED
         return text

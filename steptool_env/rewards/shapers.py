@@ -37,6 +37,8 @@ class RewardShaper:
     """Base class: turns the components of one step into a reward."""
 
     name = "base"
+    alpha = 1.0
+    """Weight of SuccCalling against Contribution (modes that do not mix them ignore it)."""
 
     def __call__(self, outcome: StepOutcome) -> float:
         if outcome.final:

@@ -142,14 +142,25 @@ class TaskSuite(Protocol):
     StableToolBench's (:class:`~steptool_env.stabletoolbench.suite.StbSuite`) implement it;
     so can a suite of your own (pass it as ``ToolUseEnv(suite=...)``)."""
 
-    splits: Mapping[str, tuple[Task, ...]]
-    """Tasks by split name."""
-    hash: str
-    """Identity of the suite's content (part of every bench record)."""
-    implementations: Mapping[tuple[str, str], ApiFn]
-    """``(tool, api)`` → the function that answers a call (what backends run)."""
-    sandboxable: bool
-    """Whether the Docker sandbox image can serve this suite (it rebuilds it by name)."""
+    @property
+    def splits(self) -> Mapping[str, tuple[Task, ...]]:
+        """Tasks by split name."""
+        ...
+
+    @property
+    def hash(self) -> str:
+        """Identity of the suite's content (part of every bench record)."""
+        ...
+
+    @property
+    def implementations(self) -> Mapping[tuple[str, str], ApiFn]:
+        """``(tool, api)`` → the function that answers a call (what backends run)."""
+        ...
+
+    @property
+    def sandboxable(self) -> bool:
+        """Whether the Docker sandbox image can serve this suite (it rebuilds it by name)."""
+        ...
 
     @property
     def name(self) -> str:

@@ -114,10 +114,11 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
         if candidate_order not in CANDIDATE_ORDERS:
             raise ConfigError("candidate_order", candidate_order, choices=CANDIDATE_ORDERS)
         self.candidate_order = candidate_order
-        self.base: ToolUseEnv = env.unwrapped  # type: ignore[assignment]
-        if not isinstance(self.base, ToolUseEnv):
-            raise TypeError(f"DiscreteToolEnv wraps a StepTool env, got {type(self.base)}")
-        size = GLOBAL_FEATURES + self.max_candidates * len(CANDIDATE_FEATURES)
+        base = env.unwrapped
+        if not isinstance(base, ToolUseEnv):
+            raise TypeError(f"DiscreteToolEnv wraps a StepTool env, got {type(base)}")
+        self.base = base
+        size = self._size = GLOBAL_FEATURES + self.max_candidates * len(CANDIDATE_FEATURES)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
         self.action_space = spaces.Discrete(self.max_candidates)
         self._rng = np.random.default_rng()
@@ -169,7 +170,7 @@ class DiscreteToolEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
             order.sort(key=lambda k: canonical_key(rows[k]))
         self._candidates = [ranked[k] for k in order]
         self._oracle = order.index(0)
-        vec = np.zeros(self.observation_space.shape, dtype=np.float32)
+        vec = np.zeros(self._size, dtype=np.float32)
         status, succ, contribution = self._last
         vec[0] = min(self._steps / self.base.max_steps, 1.0)
         if status >= 0:
