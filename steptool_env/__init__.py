@@ -12,12 +12,15 @@ Importing this package is cheap: it registers env ids and imports nothing heavy.
 from steptool_env.envs.registration import ENV_IDS, register_envs
 from steptool_env.errors import (
     ConfigError,
+    InfrastructureError,
     MissingDependencyError,
+    ModelMistake,
     ProviderError,
     SandboxError,
     StepToolError,
     TaskError,
     ToolError,
+    UsageError,
 )
 from steptool_env.version import __version__
 
@@ -26,11 +29,14 @@ register_envs()
 __all__ = [
     "ENV_IDS",
     "ConfigError",
+    "InfrastructureError",
     "MissingDependencyError",
+    "ModelMistake",
     "ProviderError",
     "SandboxError",
     "StepToolError",
     "TaskError",
     "ToolError",
+    "UsageError",
     "__version__",
 ]

@@ -1,17 +1,26 @@
 """The one error root of steptool-env and its subclasses, one per boundary.
 
-Model mistakes (unparseable actions, unknown functions, bad arguments) are *not* errors:
-the environment turns them into observations with a ToolBench status code. The classes
-here are for the people and the infrastructure around the model:
+Three kinds, each caught by name:
 
-- :class:`ConfigError`      a user passed a bad setting (names the field and valid choices);
-- :class:`CatalogueError`   a tool catalogue, query or tool file is malformed;
-- :class:`TaskError`        a task id or split cannot be resolved;
-- :class:`ToolError`        an API implementation failed in a way that is not the agent's fault;
-- :class:`SandboxError`     a backend (process, container) failed;
-- :class:`ProviderError`    a model provider (local model, served endpoint) failed;
-- :class:`WorkerError`      a remote rollout worker (Ray) or its cluster failed;
-- :class:`MissingDependencyError`  an optional extra is not installed.
+- :class:`ModelMistake`: the model's call was wrong (bad arguments, an input an API
+  rejects). Raised only inside the env, which turns it into an observation with a ToolBench
+  status code; it never escapes ``env.step``. Subclasses live where they are raised
+  (``tools.validation.InvalidArguments``, ``world.helpers.ApiInputError``).
+- :class:`UsageError`: the person running things asked for something wrong. It stops the
+  run and says what to change.
+
+  - :class:`ConfigError`      a bad setting (names the field and valid choices);
+  - :class:`CatalogueError`   a tool catalogue, query or tool file is malformed;
+  - :class:`TaskError`        a task id or split cannot be resolved;
+  - :class:`MissingDependencyError`  an optional extra is not installed.
+
+- :class:`InfrastructureError`: something around the model failed. Recorded on the
+  affected episode (``infra_error``), never scored.
+
+  - :class:`ToolError`        an API implementation failed in a way that is not the agent's fault;
+  - :class:`SandboxError`     a backend (process, container) failed;
+  - :class:`ProviderError`    a model provider (local model, served endpoint) failed;
+  - :class:`WorkerError`      a remote rollout worker (Ray) or its cluster failed.
 """
 
 from __future__ import annotations
@@ -37,7 +46,19 @@ def _restore(cls: type[StepToolError], args: tuple[Any, ...], state: dict[str, A
     return exc
 
 
-class ConfigError(StepToolError, ValueError):
+class ModelMistake(StepToolError):
+    """The model's action was wrong: the env makes it an observation (never raised out)."""
+
+
+class UsageError(StepToolError):
+    """The person running things asked for something wrong: the run stops and says what."""
+
+
+class InfrastructureError(StepToolError):
+    """Something around the model failed: recorded on the episode, never scored."""
+
+
+class ConfigError(UsageError, ValueError):
     """A user-facing setting is invalid.
 
     The message names the offending field, the value received and, where the set of
@@ -79,32 +100,32 @@ class RenderModeError(ConfigError, TypeError):
         super().__init__("render_mode", value, choices=choices)
 
 
-class CatalogueError(StepToolError, ValueError):
+class CatalogueError(UsageError, ValueError):
     """A tool catalogue, tool file or query file does not have the expected shape."""
 
 
-class TaskError(StepToolError, LookupError):
+class TaskError(UsageError, LookupError):
     """A task, split or task id cannot be resolved."""
 
 
-class ToolError(StepToolError):
+class ToolError(InfrastructureError):
     """An API implementation failed for a reason that is not the agent's fault."""
 
 
-class SandboxError(StepToolError):
+class SandboxError(InfrastructureError):
     """A sandbox backend (in-process, HTTP server or container) failed."""
 
 
-class ProviderError(StepToolError):
+class ProviderError(InfrastructureError):
     """A model provider (a local model or a served endpoint) failed."""
 
 
-class WorkerError(StepToolError):
+class WorkerError(InfrastructureError):
     """A remote rollout worker (a Ray actor) died, could not start, or its cluster could not
     be reached: an infrastructure failure, never a score."""
 
 
-class MissingDependencyError(StepToolError, ImportError):
+class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is missing; the message names the extra that installs it."""
 
     def __init__(self, module: str, extra: str, command: str | None = None) -> None:

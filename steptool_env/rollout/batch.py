@@ -7,10 +7,9 @@ flight; the loop asks the agent again only when every step of the turn is back, 
 the back-pressure). What an agent may read of env ``i`` between turns comes from
 ``env(i)``: the env itself when local, a read-only mirror when remote.
 
-A failure of one env -- an infrastructure failure (a
-:class:`~steptool_env.errors.StepToolError` other than a
-:class:`~steptool_env.errors.ConfigError`, or a lost worker) or any unexpected exception (a
-bug in an env, a wrapper or our own code) -- is returned as a :class:`Failure` in that env's
+A failure of one env -- an :class:`~steptool_env.errors.InfrastructureError` (a backend,
+provider or lost worker) or any unexpected exception (a bug in an env, a wrapper or our own
+code) -- is returned as a :class:`Failure` in that env's
 place, with its traceback, so one episode's failure never ends a run; configuration errors
 are raised.
 """

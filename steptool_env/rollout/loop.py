@@ -8,8 +8,8 @@ the batch size: each episode's env seed and task come from its :class:`EpisodeSp
 agents derive their randomness from the episode seed.
 
 One episode's failure never ends the run. Infrastructure failures (a backend or the
-agent's provider raising a :class:`~steptool_env.errors.StepToolError` other than a config
-error, or an agent :class:`~steptool_env.agents.base.Reply` carrying ``infra_error``) and any
+agent's provider raising an :class:`~steptool_env.errors.InfrastructureError`, or an
+agent :class:`~steptool_env.agents.base.Reply` carrying ``infra_error``) and any
 unexpected exception while running an episode (a bug in an env, a wrapper, an agent or here)
 end the affected episode with ``infra_error`` set (``infra_traceback`` holds where it
 happened), and the loop goes on; an exception from ``agent.act`` ends every episode of that

@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from steptool_env.errors import StepToolError
+from steptool_env.errors import ModelMistake
 from steptool_env.tools.spec import ApiSpec, ParamSpec, ParamType
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,7 +46,7 @@ MAX_ARGUMENT_SIZE = 1_000_000
 one per value); far below the sandbox server's request limit (32 MiB) even JSON-escaped."""
 
 
-class InvalidArguments(StepToolError):
+class InvalidArguments(ModelMistake):
     """The arguments of a call do not fit the API's parameters (a model mistake)."""
 
 
