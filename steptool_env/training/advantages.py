@@ -29,15 +29,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from steptool_env.errors import ConfigError
+from steptool_env.rewards import REWARD_MODES
 
-REWARD_MODES = ("steptool", "paper", "outcome", "parity")
-"""The trainer's ``reward`` settings: the env's reward modes plus ``parity``."""
+TRAINING_REWARDS: tuple[str, ...] = (*REWARD_MODES, "parity")
+"""The trainer's ``reward`` settings: the env's ``reward_mode`` names
+(:data:`steptool_env.rewards.REWARD_MODES`) plus ``parity``."""
 
 
 def env_reward_mode(mode: str) -> str:
     """The env ``reward_mode`` whose rewards the trainer's ``mode`` starts from."""
-    if mode not in REWARD_MODES:
-        raise ConfigError("reward", mode, choices=REWARD_MODES)
+    if mode not in TRAINING_REWARDS:
+        raise ConfigError("reward", mode, choices=TRAINING_REWARDS)
     return "paper" if mode == "parity" else mode
 
 
@@ -60,7 +62,7 @@ def step_rewards(env_rewards: Sequence[float], is_solved: float, mode: str) -> n
         # Published code: r_t · (T−1−t) for intermediate steps and r_T · 0 for the final one.
         weights = np.arange(n - 1, -1, -1, dtype=np.float64)
         return r * weights
-    raise ConfigError("reward", mode, choices=REWARD_MODES)
+    raise ConfigError("reward", mode, choices=TRAINING_REWARDS)
 
 
 def discounted_returns(rewards: Sequence[float], gamma: float) -> np.ndarray:

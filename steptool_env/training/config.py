@@ -16,7 +16,7 @@ from typing import Any
 from steptool_env.envs.parsing import PARSERS
 from steptool_env.envs.prompts import PROMPT_STYLES
 from steptool_env.errors import ConfigError, check_int
-from steptool_env.training.advantages import REWARD_MODES
+from steptool_env.training.advantages import TRAINING_REWARDS
 from steptool_env.world.suite import SPLITS
 
 if sys.version_info >= (3, 11):
@@ -212,8 +212,8 @@ class TrainConfig:
         for name in ("split", "eval_split"):
             if getattr(self, name) not in SPLITS:
                 raise ConfigError(name, getattr(self, name), choices=SPLITS)
-        if self.reward not in REWARD_MODES:
-            raise ConfigError("reward", self.reward, choices=REWARD_MODES)
+        if self.reward not in TRAINING_REWARDS:
+            raise ConfigError("reward", self.reward, choices=TRAINING_REWARDS)
         if self.episodes_per_update % self.group_size:
             raise ConfigError(
                 "group_size",
