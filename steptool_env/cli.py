@@ -349,6 +349,30 @@ def _serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
+class _RecipeHelpParser(argparse.ArgumentParser):
+    """``--help`` of ``steptool train sft|ppo|grpo`` lists every recipe field with its
+    default and documentation, generated from :class:`TrainConfig` when asked for."""
+
+    lists_recipe_fields = False
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if not self.lists_recipe_fields:
+            return text
+        from steptool_env.training.config import TrainConfig, field_docs
+
+        rows = [
+            f"  {name} = {default}\n      {doc}"
+            for name, (default, doc) in field_docs(TrainConfig).items()
+        ]
+        return (
+            text
+            + "\nrecipe fields ([train] table of --config, or --set KEY=VALUE):\n"
+            + "\n".join(rows)
+            + "\n"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from steptool_env.version import __version__
 
@@ -448,13 +472,15 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--images", action="store_true", help="also remove outdated images")
     prune.set_defaults(func=_sandbox_prune)
     tr = sub.add_parser("train", help="train a language-model agent (SFT, PPO, GRPO)")
-    trs = tr.add_subparsers(dest="algo", required=True)
+    trs = tr.add_subparsers(dest="algo", required=True, parser_class=_RecipeHelpParser)
     for algo, text in (
         ("sft", "behaviour cloning on oracle demonstrations"),
         ("ppo", "PPO on step-grained (or, with reward=outcome, outcome-only) rewards"),
         ("grpo", "critic-free group baseline"),
     ):
         a = trs.add_parser(algo, help=text, description="--set overrides the recipe's fields.")
+        if isinstance(a, _RecipeHelpParser):
+            a.lists_recipe_fields = True
         a.add_argument("--config", help="training recipe (TOML with a [train] table, agents/)")
         a.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field")
         a.add_argument("--model", help="starting model: hub id, folder or scratch:<preset>")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +246,31 @@ class TrainConfig:
 
 
 FIELDS = tuple(f.name for f in fields(TrainConfig))
+
+
+def field_docs(cls: type) -> dict[str, tuple[str, str]]:
+    """Field name → ``(default as text, its docstring's first sentence)`` of a dataclass whose
+    fields carry attribute docstrings (read from the source: for generated ``--help``)."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    defaults = {f.name: f.default for f in fields(cls)}
+    out: dict[str, tuple[str, str]] = {}
+    for node, after in zip(body, [*body[1:], None]):
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            continue
+        doc = ""
+        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+            text = " ".join(str(after.value.value).replace("``", "").split())
+            doc = text.split(". ")[0].rstrip(".") + "."
+        name = node.target.id
+        default = defaults.get(name)
+        shown = "required" if default is MISSING else repr(default)
+        out[name] = (shown, doc)
+    return out
 
 
 def learning_rate(cfg: TrainConfig, update: int) -> float:

@@ -201,3 +201,18 @@ def test_ctrl_c_stops_cleanly_and_the_printed_command_resumes(
     assert "trained sft" in capsys.readouterr().out
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["update"] for r in rows] == [1, 2]
+
+
+@pytest.mark.parametrize("algo", ["sft", "ppo", "grpo"])
+def test_train_help_lists_every_recipe_field_with_its_doc(algo: str, capsys) -> None:
+    from dataclasses import fields
+
+    from steptool_env.cli import main
+    from steptool_env.training.config import TrainConfig
+
+    assert main(["train", algo, "--help"]) == 0
+    out = capsys.readouterr().out
+    for f in fields(TrainConfig):
+        assert f"\n  {f.name} = " in out, f.name
+    assert "  reward = 'steptool'\n      steptool (the env's default step rewards" in out, out
+    assert "  model = required\n" in out
