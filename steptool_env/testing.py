@@ -269,14 +269,14 @@ def local_ray_head(num_cpus: int = 4, timeout_s: float = 120.0) -> Iterator[str]
 
 def _kill_session(temp: str) -> None:
     """Kill what is left of the Ray processes of the session under ``temp``."""
-    mine = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+    mine: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
                 if temp.encode() in fh.read():
-                    mine.append(int(pid))
+                    mine.append(int(entry))
         except OSError:
             continue
     for pid in mine:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -514,7 +514,7 @@ class LMAgent:
         """Forget every kept prefix (needed only if the model's weights change in place)."""
         self._prefixes.clear()
 
-    def decode(self, ids: Sequence[int]) -> str:
+    def decode(self, ids: Iterable[int]) -> str:
         keep = [int(t) for t in ids if int(t) not in self._stops]
         return self.tokenizer.decode(keep, skip_special_tokens=True)
 

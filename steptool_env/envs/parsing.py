@@ -159,7 +159,8 @@ _OBSERVATION = re.compile(r"^[ \t]*Observation[ \t]*:", re.M)
 def parse_react(text: str) -> ParseResult:
     if not isinstance(text, str):
         return _fail("not_text", "the action must be a string")
-    actions, inputs = [], []
+    actions: list[re.Match[str]] = []
+    inputs: list[re.Match[str]] = []
     for m in _ACTION_LINE.finditer(text):
         (actions if m.group(1) is None else inputs).append(m)
     if not actions:

@@ -231,6 +231,7 @@ class EnvWorker:
         assert self.batch is not None
         env = self.batch.env(j)
         task = env.task
+        assert task is not None  # mirrored only after a reset
         keys = {a.key for a in env.offered_apis.values()}
         keys.update(task.relevant_apis)
         keys.update((g.tool, g.api) for g in task.gold)
@@ -270,11 +271,12 @@ class EnvWorker:
                     result.append(Failure(_LOST.format(what="its process was restarted")))
                     continue
                 out = next(outs)
-                if not isinstance(out, Failure):
-                    messages = self.batch.env(j).messages
-                    out = (*out, messages[self._sent[j] :])
-                    self._sent[j] = len(messages)
-                result.append(out)
+                if isinstance(out, Failure):
+                    result.append(out)
+                    continue
+                messages = self.batch.env(j).messages
+                result.append((*out, messages[self._sent[j] :]))
+                self._sent[j] = len(messages)
             return result
         except StepToolError as exc:
             return exc

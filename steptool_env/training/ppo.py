@@ -172,12 +172,21 @@ def _score(
 ) -> None:
     """Old log-probs and values under the current policy, log-probs under the reference."""
     torch = require("torch", "train")
-    sampling = {"with_entropy": False, "temperature": cfg.temperature}
+    temp = cfg.temperature  # both forwards score under the sampling distribution
     with torch.no_grad(), policy.autocast():
         for micro in micros:
-            out = forward(policy.model, policy.value_head, micro, policy.pad_id, **sampling)
+            out = forward(
+                policy.model,
+                policy.value_head,
+                micro,
+                policy.pad_id,
+                with_entropy=False,
+                temperature=temp,
+            )
             with reference.active() as ref_model:
-                ref = forward(ref_model, None, micro, policy.pad_id, **sampling)
+                ref = forward(
+                    ref_model, None, micro, policy.pad_id, with_entropy=False, temperature=temp
+                )
             lp = out.logprobs.float().cpu().numpy()
             rlp = ref.logprobs.float().cpu().numpy()
             vals = out.values.float().cpu().numpy() if out.values is not None else None
@@ -211,11 +220,11 @@ def _advantages(
         for it, a, g in zip(ep, adv, targets):
             it.advantage, it.value_target = float(a), float(g)
     if cfg.whiten_advantages and cfg.reward == "parity":  # over every action token
-        tokens = [it for it in items if it.token_advantages is not None]
-        white = whiten(np.concatenate([it.token_advantages for it in tokens]))
+        tokens = [(it, it.token_advantages) for it in items if it.token_advantages is not None]
+        white = whiten(np.concatenate([adv for _, adv in tokens]))
         start = 0
-        for it in tokens:
-            end = start + len(it.token_advantages)
+        for it, adv in tokens:
+            end = start + len(adv)
             it.token_advantages = white[start:end].astype(np.float32)
             it.advantage = float(it.token_advantages[0])
             start = end

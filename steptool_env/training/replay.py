@@ -141,13 +141,15 @@ class ReplayAgent(_Recording):
     def act(self, views: Sequence[TurnView]) -> list[Reply]:
         out = []
         for v in views:
-            actions = self.actions.get((v.env.task.task_id, v.episode_seed))
+            task = v.env.task
+            assert task is not None  # views are only made of envs that were reset
+            actions = self.actions.get((task.task_id, v.episode_seed))
             if actions is None:
-                raise ConfigError("offline", v.env.task.task_id, "episode not in the file")
+                raise ConfigError("offline", task.task_id, "episode not in the file")
             if v.step >= len(actions):
                 raise ConfigError(
                     "offline",
-                    v.env.task.task_id,
+                    task.task_id,
                     f"the recorded episode has {len(actions)} actions but the env did not "
                     "end after them (was it recorded with another max_steps or suite?)",
                 )

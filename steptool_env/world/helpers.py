@@ -51,6 +51,8 @@ def domain_data(state_or_world: WorldState | World, name: str) -> Any:
     """The data object of domain ``name``, from an episode's state or from the world itself
     (each domain wraps this in a typed accessor such as ``geo()``)."""
     world = state_or_world.world if isinstance(state_or_world, WorldState) else state_or_world
+    if world is None:  # a programming error, as before (not a StepToolError, so not caught as one)
+        raise TypeError(f"no world to take domain {name!r} from: this state has none")
     try:
         return world.domains[name]
     except KeyError:

@@ -1197,6 +1197,7 @@ def task_invite_contact(rng: StableRng, world: World) -> TaskDraft | None:
 def task_organizer_phone(rng: StableRng, world: World) -> TaskDraft | None:
     data = cd(world)
     e = rng.choice([x for x in data.events.values() if x.organizer_id is not None])
+    assert e.organizer_id is not None  # chosen among the events with an organizer
     d = e.date
     k = data.events_by_date[d].index(e)
     org = data.contacts[e.organizer_id]

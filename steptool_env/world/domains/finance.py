@@ -210,11 +210,11 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> FinanceData:
     if missing:
         raise RuntimeError(f"finance: no exchange rates for {missing}")
     per_usd: dict[str, tuple[float, ...]] = {}
-    for code, (_, base) in CURRENCY_INFO.items():
+    for code, (_, base_rate) in CURRENCY_INFO.items():
         if code == "USD":
             per_usd[code] = (1.0,) * (HISTORY_DAYS + 1)
             continue
-        x = base * rng.uniform(0.8, 1.25)
+        x = base_rate * rng.uniform(0.8, 1.25)
         series = [x]
         for _ in range(HISTORY_DAYS):
             x *= 1 + rng.uniform(-0.006, 0.006)

@@ -189,7 +189,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
     companies: dict[str, Company] = {}
     for i, base in enumerate(names):
         kind = rng.choice(tuple(EMPLOYER_KINDS))
-        c = Company(
+        company = Company(
             company_id=f"CO{101 + i}",
             name=f"{base} {kind}",
             industry=EMPLOYER_KINDS[kind],
@@ -199,7 +199,7 @@ def build(rng: StableRng, world: Mapping[str, Any]) -> JobsData:
             rating=round(rng.uniform(2.6, 4.8), 1),
             ceo=person(rng),
         )
-        companies[c.company_id] = c
+        companies[company.company_id] = company
     company_list = tuple(companies.values())
     jobs: dict[str, Job] = {}
     for i in range(N_JOBS):
@@ -478,7 +478,7 @@ def _ranking(state: WorldState, title: str) -> tuple[dict[str, Any], ...]:
     d = jd(state)
     if title not in d.ranking_cache:
         g, f = geo(state), fin(state)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for c in g.city_list:
             cur = g.countries[c.country_code].currency
             med = _median(state, title, c)

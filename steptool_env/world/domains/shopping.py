@@ -572,18 +572,19 @@ def search_coupons(state: WorldState, args: Mapping[str, Any]) -> dict[str, Any]
     memo = data.coupon_lists
     found = memo.get((tuple(keys), expired))
     if found is None:
+        matches: list[Coupon]
         if keys:
-            found = [c for k in keys for c in data.coupons_by_target.get(k, ())]
-            if not found and not any(k in data.coupons_by_target for k in keys):
+            matches = [c for k in keys for c in data.coupons_by_target.get(k, ())]
+            if not matches and not any(k in data.coupons_by_target for k in keys):
                 raise ApiInputError("no such brand or category; check the spelling")
         else:
-            found = list(data.coupons.values())
+            matches = list(data.coupons.values())
         if not expired:
-            found = [c for c in found if c.expires >= TODAY.isoformat()]
-        found.sort(key=lambda c: (-c.percent_off, c.code))
+            matches = [c for c in matches if c.expires >= TODAY.isoformat()]
+        matches.sort(key=lambda c: (-c.percent_off, c.code))
         if len(memo) >= 4096:
             memo.clear()
-        found = memo[tuple(keys), expired] = tuple(found)
+        found = memo[tuple(keys), expired] = tuple(matches)
     return paginate(found, args.get("page", 1), 10, _coupon_row)
 
 
