@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from steptool_env.errors import StepToolError
+from steptool_env.errors import ModelMistake
 from steptool_env.tools.status import Status
 from steptool_env.world.state import World, WorldState
 
@@ -21,7 +21,7 @@ TODAY = _dt.date(2025, 6, 2)
 """The fixed 'today' of the world: dates in tasks and APIs are relative to it."""
 
 
-class ApiInputError(StepToolError):
+class ApiInputError(ModelMistake):
     """Raised by an API implementation when the agent's input is wrong (unknown id, bad
     value, page out of range). Becomes a response with the given status (2 by default)."""
 
