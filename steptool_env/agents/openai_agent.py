@@ -420,7 +420,8 @@ def _call_text(parser: str, call: Any, thought: str) -> str:
     fn = call.get("function") if isinstance(call, dict) else None
     if not isinstance(fn, dict):
         return thought
-    name = fn.get("name") if isinstance(fn.get("name"), str) else ""
+    given = fn.get("name")
+    name = given if isinstance(given, str) else ""
     raw = fn.get("arguments", "{}")
     try:
         args = (json.loads(raw) if raw.strip() else {}) if isinstance(raw, str) else raw
