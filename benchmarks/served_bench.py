@@ -17,8 +17,10 @@ Needs ``pip install 'llama-cpp-python[server]'`` (it compiles llama.cpp from sou
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -97,8 +99,10 @@ def stop(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
 
 def run(bench_args: Sequence[str] = (), threads: int | None = None) -> int:
     """Serve, bench (``steptool bench --file benchmarks/served.toml`` + ``bench_args``),
-    stop; the bench's exit code (2 when something it needs is missing)."""
+    stop; the bench's exit code (2 when something it needs is missing). The leaderboard
+    pages then name this script as the command that rebuilds them."""
     from steptool_env.agents.named_models import NAMED_MODELS, gguf_path
+    from steptool_env.bench import load_benchmark_file, load_records, write_leaderboard
     from steptool_env.cli import main
     from steptool_env.errors import StepToolError
 
@@ -116,6 +120,7 @@ def run(bench_args: Sequence[str] = (), threads: int | None = None) -> int:
         print(f"{HOST}:{PORT} is in use: stop what listens there first", file=sys.stderr)
         return 2
     threads = threads or max(1, len(os.sched_getaffinity(0)))
+    bench_file = BENCH_FILE if Path(BENCH_FILE).is_file() else str(ROOT / BENCH_FILE)
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
             server_command(gguf, threads),
@@ -128,16 +133,25 @@ def run(bench_args: Sequence[str] = (), threads: int | None = None) -> int:
             started = time.perf_counter()
             wait_ready(proc)
             print(f"model server ready in {time.perf_counter() - started:.1f} s", flush=True)
-            here = Path(BENCH_FILE).is_file()  # from the repository root: the short name
-            return main(
-                ["bench", "--file", BENCH_FILE if here else str(ROOT / BENCH_FILE), *bench_args]
-            )
+            code = main(["bench", "--file", bench_file, *bench_args])
         except RuntimeError:
             log.seek(0)
             print(log.read()[-4000:], file=sys.stderr)
             raise
         finally:
             stop(proc)
+    if code == 0:
+        out = Path(_out(bench_args) or load_benchmark_file(bench_file).out)
+        command = " ".join(["python", "benchmarks/served_bench.py", *map(shlex.quote, bench_args)])
+        write_leaderboard(load_records(out), out, command=command)
+    return code
+
+
+def _out(bench_args: Sequence[str]) -> str | None:
+    """The ``--out`` among the bench flags, if any."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--out")
+    return parser.parse_known_args(list(bench_args))[0].out
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ command (``steptool bench --file benchmarks/baselines.toml``, about 17 s; only `
 ``--no-progress`` are added) and checks that it gives the committed
 ``benchmarks/results/baselines/leaderboard.csv`` byte for byte and the README's table. The
 StableToolBench baselines are rebuilt and checked the same way where the three query files
-the README names are present.
+the README names are present. The served model's leaderboard needs a model server and tens
+of minutes to rebuild, so its episodes are committed (``benchmarks/results/served/
+episodes.jsonl``, 60 episodes): the test rebuilds the leaderboard from them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 PUBLISHED = ROOT / "benchmarks" / "results" / "baselines"
 BASELINES = "steptool bench --file benchmarks/baselines.toml"
+SERVED = ROOT / "benchmarks" / "results" / "served"
+SERVED_COMMAND = "python benchmarks/served_bench.py"
 STABLETOOLBENCH = (
     "steptool bench --agents oracle,heuristic,random --env-ids StepTool/StableToolBench-v0 "
     "--subsets test --seeds 0,1,2"
@@ -100,3 +104,15 @@ def test_stabletoolbench_table_is_what_its_command_gives(tmp_path: Path) -> None
         )
     text, table = table_after(STABLETOOLBENCH)
     check_table(text, table, rebuild(tmp_path, STABLETOOLBENCH))
+
+
+def test_served_leaderboard_is_what_its_committed_episodes_give(tmp_path: Path) -> None:
+    text, table = table_after(SERVED_COMMAND)
+    assert main(["leaderboard", str(SERVED), "--out", str(tmp_path)]) == 0
+    committed = (SERVED / "leaderboard.csv").read_bytes()
+    assert (tmp_path / "leaderboard.csv").read_bytes() == committed
+    md = (SERVED / "leaderboard.md").read_text(encoding="utf-8")
+    assert f"command: `{SERVED_COMMAND}`" in md
+    check_table(text, table, SERVED)
+    agents = {r["agent"] for r in load_records(SERVED)}
+    assert {"smollm2-135m-served-tools", "smollm2-135m-served-text"} <= agents

@@ -45,7 +45,8 @@ def test_served_model_in_both_modes(tmp_path: Path, capsys) -> None:
     assert "model server ready" in capsys.readouterr().out
     assert port_free(), "the model server outlived the run"
     records = {r["agent"]: r for r in load_records(tmp_path)}
-    assert set(records) == {"smollm2-135m-served-tools", "smollm2-135m-served-text"}
+    served = {"smollm2-135m-served-tools", "smollm2-135m-served-text"}
+    assert set(records) == {*served, "random", "heuristic", "oracle"}  # with the reference
     tools, text = records["smollm2-135m-served-tools"], records["smollm2-135m-served-text"]
     for r in (tools, text):
         assert r["infra_error"] == "", r["infra_traceback"]
@@ -57,6 +58,7 @@ def test_served_model_in_both_modes(tmp_path: Path, capsys) -> None:
     assert tools["prompt_template"] != text["prompt_template"]  # native tools vs ReAct text
     md = (tmp_path / "leaderboard.md").read_text(encoding="utf-8")
     assert "`smollm2-135m-served-tools`" in md and "`smollm2-135m-served-text`" in md
+    assert "command: `python benchmarks/served_bench.py --subsets I1-Inst --limit 1" in md
 
 
 def test_a_busy_port_is_refused(capsys) -> None:
