@@ -353,8 +353,8 @@ def glossary(table, timing=None) -> list[tuple[str, str]]:
     return out + [(h, GLOSSARY[h]) for h in heads[len(subsets) + 1 :]]
 
 
-SUMMARY = ("Full solve", "Return", "Give up", "Truncated", "Bad calls", "SuccCalling")
-SUMMARY += ("Recall", "Steps")
+SUMMARY: tuple[str, ...] = ("Full solve", "Return", "Give up", "Truncated", "Bad calls")
+SUMMARY += ("SuccCalling", "Recall", "Steps")
 """The columns after the pass rates in a summary table (:func:`to_markdown` with
 ``summary=True``: the README's)."""
 
@@ -368,7 +368,7 @@ def to_markdown(table, timing=None, *, summary: bool = False) -> str:
     header = [*heads[:-2], errors, *heads[-2:]]
     for _, cells in rows:
         cells.insert(len(heads) - 2, Cell(None, errors))
-    keep = range(len(header))
+    keep = list(range(len(header)))
     if summary:
         first = header.index("Full solve")
         keep = [i for i, h in enumerate(header) if i < first or h in SUMMARY]
@@ -476,18 +476,21 @@ def write_leaderboard(
     from steptool_env.bench.plots import write_plots
 
     out = Path(out)
-    boot = {"n_boot": n_boot, "level": level, "seed": seed}
-    table = leaderboard_table(records, **boot)
+    table = leaderboard_table(records, n_boot=n_boot, level=level, seed=seed)
     timing = timing_table(records)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "leaderboard.csv", "timing": out / "timing.csv"}
     table.round(4).to_csv(paths["csv"], lineterminator="\n")
     timing.round(6).to_csv(paths["timing"], lineterminator="\n")
     curve = budget_curve(records)
-    plots = write_plots(table, curve, budget_bands(records, **boot), out)
+    bands = budget_bands(records, n_boot=n_boot, level=level, seed=seed)
+    plots = write_plots(table, curve, bands, out)
     paths.update(plots)
     md = ["# Leaderboard", ""]
-    md += [f"- {line}" for line in describe_run(records, command, **boot)]
+    md += [
+        f"- {line}"
+        for line in describe_run(records, command, n_boot=n_boot, level=level, seed=seed)
+    ]
     envs = env_lines(records)
     for env_id in dict.fromkeys(table.index.get_level_values("env_id")):
         mine = table.loc[[env_id]]
@@ -498,5 +501,7 @@ def write_leaderboard(
     md += ["", *(f"![{name}]({p.name})" for name, p in plots.items())]
     paths["md"] = out / "leaderboard.md"
     paths["md"].write_text("\n".join(md) + "\n", encoding="utf-8")
-    paths["html"] = write_html(table, timing, records, plots, out, command, **boot)
+    paths["html"] = write_html(
+        table, timing, records, plots, out, command, n_boot=n_boot, level=level, seed=seed
+    )
     return paths

@@ -45,7 +45,8 @@ def agent_colours(agents: Iterable[str]) -> dict[str, str]:
     from matplotlib.colors import to_hex
 
     names = sorted(set(map(str, agents)))
-    palette = colormaps["tab10" if len(names) <= 10 else "tab20"].colors
+    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    palette = [cmap(i) for i in range(cmap.N)]
     return {name: to_hex(palette[i % len(palette)]) for i, name in enumerate(names)}
 
 

@@ -144,7 +144,7 @@ def subset_intervals(
     out: dict[str, tuple[float, float]] = {}
     for subset in subsets:
         c, draws = parts.get(subset, (None, None))
-        if draws is None:
+        if c is None or draws is None:
             out[subset] = nan
             continue
         reps[subset] = replicates(c, draws)[:, 0] * scale
