@@ -3,12 +3,8 @@ and comparisons."""
 
 from steptool_env.bench.compare import compare, compare_markdown
 from steptool_env.bench.config import AgentSpec, BenchConfig, load_benchmark_file
-from steptool_env.bench.leaderboard import (
-    budget_curve,
-    leaderboard_table,
-    timing_table,
-    write_leaderboard,
-)
+from steptool_env.bench.leaderboard import budget_curve, leaderboard_table, timing_table
+from steptool_env.bench.report import write_leaderboard
 from steptool_env.bench.runner import BenchRun, load_records, run_bench
 from steptool_env.bench.store import EpisodeStore, episode_key
 

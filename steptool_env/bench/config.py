@@ -37,6 +37,7 @@ from steptool_env.envs.parsing import PARSERS
 from steptool_env.envs.prompts import PROMPT_STYLES
 from steptool_env.envs.registration import TEXT_ENV_IDS
 from steptool_env.errors import ConfigError, check_int
+from steptool_env.rollout.batch import EXECUTORS
 from steptool_env.sandbox.factory import BACKENDS
 from steptool_env.world.suite import SPLITS, TEST_SUBSETS
 
@@ -44,9 +45,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import comb
-from pathlib import Path
 from typing import Any
 
 from steptool_env.bench.stats import LEVEL, N_BOOT, subset_intervals
@@ -457,51 +456,3 @@ def describe_run(
     if command:
         lines.append(f"command: `{command}`")
     return lines
-
-
-def write_leaderboard(
-    records: Sequence[dict[str, Any]],
-    out: Path,
-    command: str | None = None,
-    *,
-    n_boot: int = N_BOOT,
-    level: float = LEVEL,
-    seed: int = 0,
-) -> dict[str, Path]:
-    """Write ``leaderboard.{md,csv,html}``, ``timing.csv`` and the plots into ``out``.
-
-    Returns the written paths by kind (``md``, ``csv``, ``timing``, ``html``, plot names).
-    """
-    from steptool_env.bench.html import write_html
-    from steptool_env.bench.plots import write_plots
-
-    out = Path(out)
-    table = leaderboard_table(records, n_boot=n_boot, level=level, seed=seed)
-    timing = timing_table(records)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out / "leaderboard.csv", "timing": out / "timing.csv"}
-    table.round(4).to_csv(paths["csv"], lineterminator="\n")
-    timing.round(6).to_csv(paths["timing"], lineterminator="\n")
-    curve = budget_curve(records)
-    bands = budget_bands(records, n_boot=n_boot, level=level, seed=seed)
-    plots = write_plots(table, curve, bands, out)
-    paths.update(plots)
-    md = ["# Leaderboard", ""]
-    md += [
-        f"- {line}"
-        for line in describe_run(records, command, n_boot=n_boot, level=level, seed=seed)
-    ]
-    envs = env_lines(records)
-    for env_id in dict.fromkeys(table.index.get_level_values("env_id")):
-        mine = table.loc[[env_id]]
-        md += ["", f"## {env_id}", "", f"{envs[env_id]} · tasks per subset: {tasks_text(mine)}"]
-        md += ["", to_markdown(mine, timing).rstrip()]
-    md += ["", "Columns:", ""]
-    md += [f"- **{h}**: {text}" for h, text in glossary(table, timing)]
-    md += ["", *(f"![{name}]({p.name})" for name, p in plots.items())]
-    paths["md"] = out / "leaderboard.md"
-    paths["md"].write_text("\n".join(md) + "\n", encoding="utf-8")
-    paths["html"] = write_html(
-        table, timing, records, plots, out, command, n_boot=n_boot, level=level, seed=seed
-    )
-    return paths

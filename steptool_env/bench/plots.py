@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from steptool_env.bench.leaderboard import metric_columns
 from steptool_env.errors import require
 
 PLOTS = ("subsets", "heatmap", "budget")
@@ -69,7 +70,6 @@ def _legend(ax: Any) -> None:
 def subsets_figure(table, colours: dict[str, str] | None = None) -> Any:
     """Grouped bars: pass rate per subset and on average, with 95 % intervals as error
     bars and each value written above its bar (so a rate near 0 still reads)."""
-    from steptool_env.bench.leaderboard import metric_columns
 
     subsets, _ = metric_columns(table)
     cols = [*subsets, "Average"]
@@ -116,7 +116,6 @@ def subsets_figure(table, colours: dict[str, str] | None = None) -> Any:
 def heatmap_figure(table, colours: dict[str, str] | None = None) -> Any:
     """Subsets (and the average) × agents, each cell coloured by its pass rate and
     written out; agent names in their colours."""
-    from steptool_env.bench.leaderboard import metric_columns
 
     np = require("numpy", "bench")
     subsets, _ = metric_columns(table)

@@ -25,6 +25,9 @@ from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError
 from steptool_env.rollout.records import EpisodeSpec
 
+EXECUTORS = ("local", "ray")
+"""Where episodes run: envs in this process, or Ray env workers (``rollout/ray_workers.py``)."""
+
 ResetOut = tuple[str, dict[str, Any]]
 StepOut = tuple[str, float, bool, bool, dict[str, Any]]
 

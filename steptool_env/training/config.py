@@ -16,6 +16,7 @@ from typing import Any
 from steptool_env.envs.parsing import PARSERS
 from steptool_env.envs.prompts import PROMPT_STYLES
 from steptool_env.errors import ConfigError, check_int
+from steptool_env.rollout.batch import EXECUTORS
 from steptool_env.training.advantages import TRAINING_REWARDS
 from steptool_env.world.suite import SPLITS
 
@@ -27,7 +28,6 @@ else:  # pragma: no cover
 ALGOS = ("sft", "ppo", "grpo")
 DTYPES = ("auto", "float32", "bfloat16")
 LR_SCHEDULES = ("constant", "cosine")
-EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
