@@ -21,6 +21,7 @@ def run(agent_name: str, split: str, suite: Suite, parser: str = "react", limit=
 
 
 @pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.slow
 def test_oracle_solves_every_task(split: str, suite: Suite) -> None:
     trajs = run("oracle", split, suite)
     unsolved = [t.spec.task_id for t in trajs if t.is_solved != 1.0]

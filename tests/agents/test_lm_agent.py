@@ -301,6 +301,7 @@ def test_generation_computes_logits_of_the_last_position_only(tiny: Path) -> Non
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
+@pytest.mark.slow
 def test_kv_reuse_gives_the_same_episodes_as_full_prefill(tiny: Path, temperature: float) -> None:
     kw = {"model": str(tiny), "max_new_tokens": 10, "temperature": temperature, "seed": 5}
     reuse = make_agent("hf", **kw)

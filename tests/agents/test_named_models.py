@@ -98,6 +98,7 @@ def test_steptool_models_lists_what_is_known(capsys, cache: Path) -> None:
 
 
 @needs_package
+@pytest.mark.slow
 def test_the_real_model_loads_offline_and_speaks_english(monkeypatch) -> None:
     """The packaged GGUF, dequantised and converted: a sound model (low perplexity on plain
     English), loaded with the hub switched off, and an agent that acts in the env."""

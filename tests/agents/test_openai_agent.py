@@ -119,6 +119,7 @@ def test_429_and_503_are_retried_with_backoff(suite: Suite) -> None:
     assert trajs[0].is_solved == 1.0 and trajs[0].infra_error == ""
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_is_a_recorded_timeout(suite: Suite, tmp_path: Path) -> None:
     plans = gold_calls(suite, "I2-Inst", 4)
     stuck = next(iter(plans))
@@ -174,6 +175,7 @@ def test_a_server_that_never_answers_is_a_recorded_timeout(suite: Suite, tmp_pat
     ],
     ids=["bad-arguments", "empty", "over-long", "malformed-call"],
 )
+@pytest.mark.slow
 def test_malformed_generations_take_the_bad_input_path(suite: Suite, answer) -> None:
     with FakeModel(lambda body, n: answer) as fake:
         agent = OpenAIAgent(model="fake", base_url=fake.url)
@@ -192,6 +194,7 @@ def test_malformed_generations_take_the_bad_input_path(suite: Suite, answer) -> 
         ({"choices": []}, "malformed chat-completions response"),
     ],
 )
+@pytest.mark.slow
 def test_provider_failures_end_only_that_episode(suite: Suite, answer, needle: str) -> None:
     with FakeModel(lambda body, n: answer) as fake:
         agent = OpenAIAgent(model="fake", base_url=fake.url, max_retries=0)
@@ -201,6 +204,7 @@ def test_provider_failures_end_only_that_episode(suite: Suite, answer, needle: s
     assert len(fake.requests) == 2  # a 400 is not retried
 
 
+@pytest.mark.slow
 def test_concurrency_is_bounded(suite: Suite) -> None:
     plans = gold_calls(suite, "I2-Inst", 8)
     good = perfect_model(plans)
@@ -292,6 +296,7 @@ def with_tokens(script, extra=served_tokens):
     return wrapped, sent
 
 
+@pytest.mark.slow
 def test_return_tokens_keeps_the_served_tokens_on_step_records(suite: Suite) -> None:
     from steptool_env.training.run import items_from
 
@@ -374,6 +379,7 @@ def test_token_ids_from_log_prob_entries_and_length_finish() -> None:
         (lambda b, n: {**served_tokens(b, n), "token_ids": [3, 2, 1]}, "disagree"),
     ],
 )
+@pytest.mark.slow
 def test_answers_without_the_tokens_are_infra_errors(suite: Suite, extra, needle: str) -> None:
     plans = gold_calls(suite, "I2-Inst", 1)
     script, _ = with_tokens(perfect_model(plans), extra)

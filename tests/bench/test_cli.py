@@ -64,6 +64,7 @@ def test_bench_writes_records_and_leaderboards(tmp_path: Path, capsys) -> None:
     assert "Leaderboard" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_same_benchmark_twice_same_numbers(tmp_path: Path) -> None:
     assert bench(tmp_path / "a") == 0
     assert bench(tmp_path / "b") == 0

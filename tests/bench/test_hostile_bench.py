@@ -9,6 +9,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from steptool_env.bench import load_records
 from steptool_env.cli import main
 from steptool_env.testing import hostile_actions
@@ -104,6 +106,7 @@ def _check(records: list[dict[str, Any]]) -> None:
         assert set(r["statuses"]) <= {"0", "1", "2", "3", "4"}, r["statuses"]
 
 
+@pytest.mark.slow
 def test_bench_survives_a_hostile_text_model(tmp_path: Path) -> None:
     with FakeModel(_text_script) as fake:
         records = _bench(tmp_path, fake.url, "text")
@@ -112,6 +115,7 @@ def test_bench_survives_a_hostile_text_model(tmp_path: Path) -> None:
     assert any(r["statuses"].get("2") for r in records)
 
 
+@pytest.mark.slow
 def test_bench_survives_hostile_tool_calls(tmp_path: Path) -> None:
     with FakeModel(_tools_script) as fake:
         records = _bench(tmp_path, fake.url, "tools")

@@ -75,6 +75,7 @@ def page(tmp_path_factory) -> Chromium:
         browser.close()
 
 
+@pytest.mark.slow
 def test_page_loads_from_disk_without_network(page: Chromium) -> None:
     urls = page.requested_urls()
     assert urls, "the browser reported no request at all"

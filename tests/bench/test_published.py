@@ -97,6 +97,7 @@ def test_baseline_leaderboard_is_what_its_command_gives(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("stabletoolbench")
+@pytest.mark.slow
 def test_stabletoolbench_table_is_what_its_command_gives(tmp_path: Path) -> None:
     if set(STABLETOOLBENCH_SUBSETS) != {"I1-Inst", "I1-Tool", "I2-Inst"}:
         pytest.skip(

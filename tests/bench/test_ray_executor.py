@@ -37,6 +37,7 @@ def local_run(tmp_path_factory):
     return run, leaderboard(run, out)
 
 
+@pytest.mark.slow
 def test_ray_executor_gives_the_local_records_and_leaderboard(
     local_run, ray_address: str, tmp_path: Path
 ) -> None:
@@ -51,6 +52,7 @@ def test_ray_executor_gives_the_local_records_and_leaderboard(
     assert info["config"] == json.loads((local.path.parent / "run.json").read_text())["config"]
 
 
+@pytest.mark.slow
 def test_a_run_started_locally_resumes_on_ray(local_run, ray_address: str, tmp_path) -> None:
     local, board = local_run
     first = run_bench(BenchConfig(out=tmp_path, progress=False, **{**PLAN, "seeds": (0,)}))
@@ -77,6 +79,7 @@ def _env_workers() -> set[int]:
     return pids
 
 
+@pytest.mark.slow
 def test_killing_a_worker_mid_run_loses_and_duplicates_nothing(
     local_run, ray_address: str, tmp_path: Path
 ) -> None:
@@ -113,6 +116,7 @@ def test_killing_a_worker_mid_run_loses_and_duplicates_nothing(
     assert leaderboard(run, tmp_path) == board
 
 
+@pytest.mark.slow
 def test_cli_runs_the_ray_executor(ray_address: str, tmp_path: Path, capsys) -> None:
     argv = [
         "bench", "--agents", "oracle", "--seeds", "0", "--subsets", "I1-Inst,I3-Inst",

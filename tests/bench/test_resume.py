@@ -12,6 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from steptool_env.bench.store import episode_key
 from steptool_env.cli import main
 
@@ -65,6 +67,7 @@ def _records(out: Path) -> list[dict]:
     return [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_kill_9_twice_then_resume_gives_the_uninterrupted_leaderboard(tmp_path: Path) -> None:
     assert main([*ARGS, "--out", str(tmp_path / "whole")]) == 0
     killed = tmp_path / "killed"

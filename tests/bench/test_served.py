@@ -38,6 +38,7 @@ if MISSING is not None and os.environ.get("STEPTOOL_REQUIRE_SERVED") != "1":
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.slow
 def test_served_model_in_both_modes(tmp_path: Path, capsys) -> None:
     assert MISSING is None, f"STEPTOOL_REQUIRE_SERVED=1 but {MISSING}"
     flags = ["--subsets", "I1-Inst", "--limit", "1", "--max-steps", "2", "--no-progress"]

@@ -81,12 +81,14 @@ def _check_coverage(counts: dict[tuple[int, str], int]) -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.slow
 def test_hostile_actions_toolbench(parser: str) -> None:
     env = _make("StepTool/ToolBench-v0", parser)
     _check_coverage(_fuzz(env, parser, N_ACTIONS, seed=1))
 
 
 @pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.slow
 def test_hostile_actions_stabletoolbench(parser: str, stabletoolbench: Path) -> None:
     env = _make("StepTool/StableToolBench-v0", parser, queries=str(stabletoolbench))
     _check_coverage(_fuzz(env, parser, N_ACTIONS, seed=2))
@@ -94,6 +96,7 @@ def test_hostile_actions_stabletoolbench(parser: str, stabletoolbench: Path) -> 
 
 
 @pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.slow
 def test_backends_agree_on_hostile_actions(parser: str) -> None:
     """The http backend answers every hostile action exactly as the inprocess one."""
     envs = [_make("StepTool/ToolBench-v0", parser, backend=b) for b in ("inprocess", "http")]

@@ -68,6 +68,7 @@ def trajectory_hash(env_id: str, seed: int, episodes: int = 3) -> str:
 
 
 @pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+@pytest.mark.slow
 def test_same_seed_same_trajectory_across_runs_and_processes(env_id: str) -> None:
     _needs_data(env_id)
     a = trajectory_hash(env_id, 123)

@@ -97,6 +97,7 @@ def _query_with(env: StableToolBenchEnv, n_relevant: int, need_required: bool = 
 
 
 @pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.slow
 def test_check_env_passes_without_warnings(stabletoolbench: Path, split: str) -> None:
     env = _make(stabletoolbench, split=split)
     assert env.split == split
@@ -113,6 +114,7 @@ def test_check_env_passes_without_warnings(stabletoolbench: Path, split: str) ->
 # ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_oracle_solves_every_query_of_every_split(stabletoolbench: Path) -> None:
     episodes = 0
     failures: list[str] = []
@@ -367,6 +369,7 @@ def _pass_rates(
     return rates
 
 
+@pytest.mark.slow
 def test_baselines_on_the_real_files(stabletoolbench: Path) -> None:
     oracle = _pass_rates(stabletoolbench, "oracle")
     random = _pass_rates(stabletoolbench, "random")
@@ -499,6 +502,7 @@ def _scripted(env: StableToolBenchEnv, seed: int) -> list[Any]:
     return trace
 
 
+@pytest.mark.slow
 def test_inprocess_and_http_backends_agree(stabletoolbench: Path) -> None:
     local = _make(stabletoolbench, split=SPLITS[0])
     remote = _make(stabletoolbench, split=SPLITS[0], backend="http")

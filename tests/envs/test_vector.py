@@ -235,6 +235,7 @@ def test_http_backend_under_sync_vector_env_leaves_no_server() -> None:
 
 
 @needs_proc
+@pytest.mark.slow
 def test_http_backend_under_async_vector_env_leaves_no_server() -> None:
     envs = gym.make_vec(
         TEXT_ID, num_envs=2, vectorization_mode="async", vector_kwargs=NO_SHM, backend="http"

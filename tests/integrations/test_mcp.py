@@ -81,6 +81,7 @@ def text_free(suite: Suite, seeds: range) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 def test_stdio_tools_parity_resources_and_errors(mcp: Any, suite: Suite) -> None:
     seeds = text_free(suite, range(1, 12))[:5]
     assert len(seeds) >= 3
@@ -136,6 +137,7 @@ async def stdio_session(client: Any, suite: Suite, seeds: list[int]) -> None:
     assert bad.is_error and "seed" in bad.content[0].text
 
 
+@pytest.mark.slow
 def test_streamable_http_on_loopback_both_protocol_eras(mcp: Any, suite: Suite) -> None:
     seeds = text_free(suite, range(12, 30))[:4]
     with server_process(

@@ -55,6 +55,7 @@ def _check_not_farmable(env: gym.Env, splits: tuple[str, ...]) -> int:
     return len(trajs)
 
 
+@pytest.mark.slow
 def test_the_default_cannot_be_farmed_on_any_generated_task(suite: Suite) -> None:
     env = gym.make("StepTool/ToolBench-v0")
     assert env.unwrapped.reward_mode == "steptool"

@@ -65,6 +65,7 @@ print(json.dumps({"server pids": pids}), flush=True)
 @pytest.mark.parametrize(
     "kinds", [["http"], pytest.param(["docker"], marks=pytest.mark.docker)], ids=str
 )
+@pytest.mark.slow
 def test_a_normal_exit_leaves_nothing_behind(
     kinds: list[str], request: pytest.FixtureRequest
 ) -> None:

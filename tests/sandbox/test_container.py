@@ -68,6 +68,7 @@ def test_the_container_is_locked_down(docker_ready: None) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_orphans_of_a_killed_process_are_pruned(
     docker_ready: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -86,6 +87,7 @@ def test_orphans_of_a_killed_process_are_pruned(
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_containers_are_removed_at_interpreter_exit(docker_ready: None) -> None:
     name = child_env("docker", "container.name", kill=False)
     client = container_mod.docker_client()

@@ -106,6 +106,7 @@ def small() -> Iterator[tuple[ApiService, int]]:
 
 
 # ------------------------------------------------------------------------ H1: buffers
+@pytest.mark.slow
 def test_bytes_sent_while_a_call_is_delayed_are_not_buffered() -> None:
     """H1: a connection whose call is delayed reads 64 KiB ahead, then nothing more: the
     sender blocks and the server's memory stays put (it read 300 MB: RSS 85 -> 393 MB)."""
@@ -370,6 +371,7 @@ def test_the_body_limit_is_above_what_argument_validation_allows(suite: Suite) -
 
 
 @pytest.mark.parametrize("knows_the_limit", [True, False])
+@pytest.mark.slow
 def test_a_call_over_the_body_limit_is_bad_input(knows_the_limit: bool) -> None:
     """Item 7: status 2 with the reason, never a SandboxError; the backend goes on. The
     client checks the size the server announced; a server's 413 answers the same."""

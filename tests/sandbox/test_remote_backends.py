@@ -61,6 +61,7 @@ def state_task(suite: Suite) -> Any:
 
 
 # ------------------------------------------------------------------------------ parity
+@pytest.mark.slow
 def test_parity_with_the_embedded_backend(backend: str) -> None:
     """Observations, rewards and infos are identical, episode by episode (>= 200 episodes)."""
     local, remote = make("inprocess"), make(backend)
@@ -87,6 +88,7 @@ def test_parity_with_the_embedded_backend(backend: str) -> None:
         env.close()
 
 
+@pytest.mark.slow
 def test_envs_sharing_a_server_keep_separate_state(backend: str, suite: Suite) -> None:
     task = state_task(suite)
     oracle = make_agent("oracle")
@@ -124,6 +126,7 @@ def crash(server: ServerHandle) -> None:
             time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_a_crash_mid_episode_is_recovered_with_the_episode_state(
     backend: str, suite: Suite
 ) -> None:
@@ -152,6 +155,7 @@ def _actions(suite: Suite, task: Any) -> list[str]:
     return gold_actions(suite, task)
 
 
+@pytest.mark.slow
 def test_an_unrecoverable_crash_raises_and_the_env_stays_usable(
     backend: str, suite: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,6 +178,7 @@ def test_an_unrecoverable_crash_raises_and_the_env_stays_usable(
     env.close()
 
 
+@pytest.mark.slow
 def test_a_call_that_hangs_past_the_timeout_answers_status_5(backend: str, suite: Suite) -> None:
     env = make(backend, backend_options={"call_timeout_s": 0.5})
     task = state_task(suite)
@@ -273,6 +278,7 @@ def test_a_stale_server_is_refused_with_a_rebuild_hint() -> None:
 
 
 # ------------------------------------------------------------------------------ lifecycle
+@pytest.mark.slow
 def test_many_envs_leave_no_server_behind(backend: str) -> None:
     envs = [make(backend) for _ in range(100)]
     servers = {server_of(e) for e in envs}
@@ -306,6 +312,7 @@ def test_the_last_env_closing_stops_the_server() -> None:
 
 
 @pytest.mark.parametrize("kill", [True, False], ids=["kill -9", "normal exit"])
+@pytest.mark.slow
 def test_the_server_exits_when_its_parent_exits(kill: bool) -> None:
     pid = int(child_env("http", "process.pid", kill))
     for _ in range(500):

@@ -122,6 +122,7 @@ def test_table_names_and_schemas(files: dict[str, Path]) -> None:
     assert list(StbSuite.from_name(suite.name).implementations) == list(suite.implementations)
 
 
+@pytest.mark.slow
 def test_real_query_36068_hits_its_own_cache_entry(stabletoolbench: Path, tmp_path: Path) -> None:
     """Three queries define 'Get Order' of '👋 Demo Project' in three categories; 36068's
     (Sports) is not the first loaded."""

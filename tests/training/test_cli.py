@@ -112,6 +112,7 @@ def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 pytest.importorskip("torch")
 
 
+@pytest.mark.slow
 def test_init_sft_plot_and_bench_a_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -55,6 +55,7 @@ def test_lora_reference_is_the_model_with_adapters_off(tiny_model: Path, tmp_pat
     torch.testing.assert_close(again, moved)
 
 
+@pytest.mark.slow
 def test_lora_runs_resume_exactly_and_end_merged(tiny_model: Path, tmp_path: Path) -> None:
     cfg = _cfg(tiny_model, tmp_path / "run")
     full = _strip(train(cfg).metrics)

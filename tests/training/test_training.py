@@ -139,6 +139,7 @@ SMOKE = [
 
 
 @pytest.mark.parametrize(("algo", "extra"), SMOKE, ids=[f"{a}-{e}" for a, e in SMOKE])
+@pytest.mark.slow
 def test_two_update_smoke_runs(tiny_model: Path, tmp_path: Path, algo: str, extra: dict) -> None:
     cfg = _cfg(tiny_model, tmp_path / "run", algo=algo, eval_episodes=2, warmup_updates=2, **extra)
     result = train(cfg)
@@ -163,6 +164,7 @@ def test_two_update_smoke_runs(tiny_model: Path, tmp_path: Path, algo: str, extr
 
 
 @pytest.mark.parametrize("algo", ["ppo", "grpo"])
+@pytest.mark.slow
 def test_offline_updates_learn_from_recorded_episodes(
     tiny_model: Path, trajectory_file: Path, tmp_path: Path, algo: str
 ) -> None:
@@ -186,6 +188,7 @@ def _strip(rows: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in rows]
 
 
+@pytest.mark.slow
 def test_resume_reproduces_the_next_update(
     tiny_model: Path, trajectory_file: Path, tmp_path: Path
 ) -> None:
@@ -210,6 +213,7 @@ def test_resume_reproduces_the_next_update(
     assert [r["update"] for r in resumed.metrics] == [2, 3]
 
 
+@pytest.mark.slow
 def test_online_runs_are_deterministic(tiny_model: Path, tmp_path: Path) -> None:
     a = train(_cfg(tiny_model, tmp_path / "a", algo="ppo", temperature=1.0))
     b = train(_cfg(tiny_model, tmp_path / "b", algo="ppo", temperature=1.0))
@@ -234,6 +238,7 @@ def test_plot_learning_curves(tiny_model: Path, tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_rollouts_from_ray_workers_train_exactly_like_local_ones(
     tiny_model: Path, tmp_path: Path, ray_address: str
 ) -> None:

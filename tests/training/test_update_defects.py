@@ -22,6 +22,7 @@ def _weights(folder: Path) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("algo", ["ppo", "grpo"])
+@pytest.mark.slow
 def test_zero_signal_update_leaves_the_policy_unchanged(
     tiny_model: Path, tmp_path: Path, algo: str
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from steptool_env.resources import suite_dir
 from steptool_env.tools.naming import MAX_FUNCTION_NAME
 from steptool_env.world.suite import TEST_SUBSETS, Suite, generate_suite
@@ -99,6 +101,7 @@ def test_api_lists(suite: Suite) -> None:
             assert t.query.isascii()
 
 
+@pytest.mark.slow
 def test_suite_regenerates_bit_identically(suite: Suite) -> None:
     again = generate_suite(suite_dir("toolbench"))
     assert again.hash == suite.hash

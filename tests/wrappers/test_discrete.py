@@ -285,6 +285,7 @@ def rollout_digest(seed: int) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_episode_across_processes() -> None:
     here = rollout_digest(7)
     code = "from tests.wrappers.test_discrete import rollout_digest; print(rollout_digest(7))"

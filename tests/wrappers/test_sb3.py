@@ -116,6 +116,7 @@ def test_dummy_vec_env() -> None:
 
 
 @pytest.mark.parametrize("start_method", [None, "spawn", "fork"])
+@pytest.mark.slow
 def test_subproc_vec_env_runs_and_its_workers_exit(start_method) -> None:
     """With the ``module:id`` form, each worker imports steptool_env (which registers the ids)
     before ``gym.make``."""
@@ -220,6 +221,7 @@ def _ppo_params(seed: int) -> list[torch.Tensor]:
     return [p.detach().clone() for p in model.policy.parameters()]
 
 
+@pytest.mark.slow
 def test_ppo_same_seed_same_parameters(single_thread) -> None:
     a, b = _ppo_params(0), _ppo_params(0)
     assert len(a) == len(b)
