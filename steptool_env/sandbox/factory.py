@@ -59,7 +59,7 @@ def make_backend(
     from steptool_env.sandbox.pool import shared_pool
 
     if backend == "http":
-        from steptool_env.sandbox.process import LocalServer
+        from steptool_env.sandbox.http import LocalServer
 
         startup = validate_timeout(options.get("startup_timeout_s", 30.0), "startup_timeout_s")
         url = options.get("url")

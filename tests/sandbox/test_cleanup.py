@@ -14,8 +14,8 @@ import pytest
 
 from steptool_env.errors import SandboxError
 from steptool_env.sandbox.container import SOCKET_DIR_PREFIX, prune_socket_dirs
+from steptool_env.sandbox.http import LocalServer
 from steptool_env.sandbox.pool import ServerPool
-from steptool_env.sandbox.process import LocalServer
 from tests.sandbox.conftest import leftovers
 
 # Runs in a child process: for each backend kind named in argv, a backend leased from a
@@ -45,7 +45,7 @@ from steptool_env.sandbox.remote import RemoteBackend
 pids = []
 for kind in sys.argv[1:]:
     if kind == "http":
-        from steptool_env.sandbox.process import LocalServer as Server
+        from steptool_env.sandbox.http import LocalServer as Server
     else:
         from steptool_env.sandbox.container import ContainerServer as Server
     leased = shared_pool(kind, Server).lease(5.0)
