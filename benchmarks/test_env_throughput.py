@@ -115,6 +115,42 @@ def test_rollout_loop_with_oracle_agent(benchmark, plans) -> None:
     print(f"\nrollout-loop steps/s (oracle agent, 8 envs): {sps:,.0f}")
 
 
+def test_rollout_loop_ratio_to_the_raw_env(benchmark, plans) -> None:
+    """The rollout loop (oracle agent writing its texts, 8 gym.make envs) against the raw
+    env loop (the same episodes' texts prepared up front, one gym.make env), interleaved
+    round by round; the ratio of their best rounds is printed (issue target: >= 0.8)."""
+    import gymnasium as gym
+
+    raw = gym.make("StepTool/ToolBench-v0", split="train")
+    envs = [gym.make("StepTool/ToolBench-v0") for _ in range(8)]
+    specs = [EpisodeSpec(tid, episode_seed(0, tid)) for tid, _ in plans]
+    n_raw = run_plans(raw, plans)
+    n_loop = sum(t.n_steps for t in collect(envs, OracleAgent(), specs))
+    loop_sps, raw_sps = [], []
+
+    def one_round() -> None:
+        t0 = time.perf_counter()
+        run_plans(raw, plans)
+        t1 = time.perf_counter()
+        collect(envs, OracleAgent(), specs)
+        t2 = time.perf_counter()
+        raw_sps.append(n_raw / (t1 - t0))
+        loop_sps.append(n_loop / (t2 - t1))
+
+    benchmark.pedantic(one_round, rounds=5, iterations=1)
+    ratio = max(loop_sps) / max(raw_sps)
+    benchmark.extra_info.update(
+        {"loop_steps_per_s": round(max(loop_sps)), "raw_steps_per_s": round(max(raw_sps)),
+         "ratio": round(ratio, 3)}
+    )  # fmt: skip
+    print(
+        f"\nsteps/s: rollout loop {max(loop_sps):,.0f}, raw env loop {max(raw_sps):,.0f}: "
+        f"ratio {ratio:.2f}"
+    )
+    for env in [raw, *envs]:
+        env.close()
+
+
 # ------------------------------------------------------------------ one step, part by part
 def _typical(env: ToolUseEnv, plans):
     task_id, acts = plans[0]
