@@ -2,8 +2,10 @@
 
 - :mod:`~steptool_env.integrations.mcp_server`: an episode's offered tools as MCP tools, over
   stdio or streamable HTTP (``steptool serve mcp``; extra ``mcp``);
-- :mod:`~steptool_env.integrations.openenv`: an OpenEnv-conformant server and client for any
-  StepTool env id (extra ``openenv``);
+- :mod:`~steptool_env.integrations.openenv_adapter`: an OpenEnv-conformant server and client
+  for any StepTool env id (``steptool serve openenv``; extra ``openenv``);
+- :mod:`~steptool_env.integrations.trl`: TRL's ``GRPOTrainer`` on any text StepTool env, through
+  its ``rollout_func`` with the env's responses masked out of the loss (extra ``trl``);
 - :mod:`~steptool_env.integrations.episode`: what both share, one env driven by tool calls or
   action text, with JSON-safe results (no third-party dependency).
 
