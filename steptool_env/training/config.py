@@ -26,7 +26,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ALGOS = ("sft", "ppo", "grpo")
-DTYPES = ("auto", "float32", "bfloat16")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -49,7 +49,8 @@ class TrainConfig:
     """``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:N``."""
     dtype: str = "auto"
     """Compute precision: ``auto`` (bfloat16 autocast on CUDA, float32 on CPU), ``float32``,
-    ``bfloat16``. Weights and optimiser state stay float32."""
+    ``bfloat16``, or ``float16`` (autocast with dynamic loss scaling, for GPUs without
+    bfloat16 such as T4 or V100). Weights and optimiser state stay float32."""
     updates: int = 10
     """Optimiser updates (SFT: gradient steps; PPO/GRPO: rollout-then-learn iterations)."""
     lr: float = 1e-5

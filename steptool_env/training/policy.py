@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +45,11 @@ class Policy:
         self.value_head = value_head
         self.device = next(model.parameters()).device
         use_bf16 = dtype == "bfloat16" or (dtype == "auto" and self.device.type == "cuda")
-        self.autocast_dtype = torch.bfloat16 if use_bf16 else None
+        self.autocast_dtype = (
+            torch.float16 if dtype == "float16" else torch.bfloat16 if use_bf16 else None
+        )
+        self.scaler = torch.amp.GradScaler(self.device.type) if dtype == "float16" else None
+        """Dynamic loss scaling for float16 (gradients underflow without it); None otherwise."""
         pad = tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else tokenizer.eos_token_id)
         self.gradient_checkpointing = False
@@ -69,6 +74,30 @@ class Policy:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
+    def backward(self, loss: Any) -> None:
+        """Gradients of ``loss`` (scaled first under float16)."""
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def step(self, optimizer: Any, max_grad_norm: float) -> tuple[float, bool]:
+        """Clip the gradients (unscaled first under float16) and take the optimiser step,
+        unless the gradient is exactly zero (no training signal: AdamW would still decay
+        and coast) or, under float16, not finite (the scaler skips it and lowers the scale).
+        Returns ``(gradient norm, whether the weights moved)``."""
+        torch = require("torch", "train")
+        if self.scaler is not None:
+            self.scaler.unscale_(optimizer)
+        norm = float(torch.nn.utils.clip_grad_norm_(self.parameters(), max_grad_norm))
+        if self.scaler is None:
+            if norm == 0.0:
+                return norm, False
+            optimizer.step()
+            return norm, True
+        stepped = norm != 0.0 and math.isfinite(norm)
+        if norm != 0.0:
+            self.scaler.step(optimizer)  # skipped by the scaler when not finite
+        self.scaler.update()
+        return norm, stepped
+
     def parameters(self) -> list[Any]:
         params = [p for p in self.model.parameters() if p.requires_grad]
         if self.value_head is not None:
@@ -87,6 +116,8 @@ class Policy:
             torch.save(self.value_head.state_dict(), folder / "value_head.pt")
         if optimizer is not None:
             torch.save(optimizer.state_dict(), folder / "optimizer.pt")
+            if self.scaler is not None:
+                torch.save(self.scaler.state_dict(), folder / "grad_scaler.pt")
         if state is not None:
             (folder / "state.json").write_text(json.dumps(state, indent=1) + "\n")
         return folder
@@ -213,5 +244,7 @@ def load_checkpoint(
         policy = load_policy(cfg, str(folder), with_value)
     optimizer = make_optimizer(policy, cfg)
     optimizer.load_state_dict(torch.load(folder / "optimizer.pt", map_location=policy.device))
+    if policy.scaler is not None and (folder / "grad_scaler.pt").exists():
+        policy.scaler.load_state_dict(torch.load(folder / "grad_scaler.pt"))
     state = json.loads((folder / "state.json").read_text())
     return policy, optimizer, state

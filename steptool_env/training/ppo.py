@@ -330,7 +330,7 @@ def _learn(
                     token_norm=n_tok,
                     step_norm=n_step,
                 )
-                loss.backward()
+                policy.backward(loss)
                 for k, val in parts.items():
                     w = n_step if k == "value_loss" else n_tok
                     sums[k] = sums.get(k, 0.0) + float(val.detach()) * w
@@ -338,11 +338,8 @@ def _learn(
                 sums["loss"] = sums.get("loss", 0.0) + float(loss.detach()) * n_tok
             tokens_seen += n_tok
             steps_seen += n_step
-            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-            if float(grad_norm) == 0.0:  # no signal: AdamW would still decay and coast
-                skipped += 1
-                continue
-            optimizer.step()
+            _, moved = policy.step(optimizer, cfg.max_grad_norm)
+            skipped += not moved
     out_stats = {
         k: sums[k] / (steps_seen if k == "value_loss" else tokens_seen) for k in sums if k != "loss"
     }

@@ -66,11 +66,10 @@ def _run_sft(cfg: TrainConfig, run: Run) -> TrainResult:
             with policy.autocast(), policy.learning():
                 out = forward(policy.model, None, micro, policy.pad_id, with_entropy=False)
             loss = -out.logprobs.sum() / n_tok
-            loss.backward()
+            policy.backward(loss)
             loss_sum += float(loss.detach())
             correct += float(out.correct.sum())
-        grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-        run.optimizer.step()
+        grad_norm, _ = policy.step(run.optimizer, cfg.max_grad_norm)
         update_s = time.perf_counter() - t1
         row: dict[str, Any] = {
             "update": update,

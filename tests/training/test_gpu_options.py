@@ -105,3 +105,52 @@ def test_a_run_with_a_token_budget(tiny_model: Path, tmp_path: Path) -> None:
     cfg = _cfg(tiny_model, tmp_path / "tb", lora_r=0, updates=1, micro_batch_tokens=3000)
     row = train(cfg).metrics[-1]
     assert row["action_tokens"] > 0 and np.isfinite(row["loss"])
+
+
+def test_float16_steps_through_a_loss_scaler(tiny_model: Path, tmp_path: Path) -> None:
+    """dtype="float16": autocast in float16, the loss scaled before backward, gradients
+    unscaled before clipping, a non-finite gradient skipped and the scale lowered."""
+    cfg = _cfg(tiny_model, tmp_path / "p16", lora_r=0, dtype="float16")
+    policy = load_policy(cfg, str(tiny_model), with_value=False)
+    assert policy.scaler is not None and policy.autocast_dtype is torch.float16
+    optimizer = torch.optim.SGD(policy.parameters(), lr=1e-2)
+    items, _ = _demo_items(tiny_model, 1)
+    seqs = pack_all(items)
+    before = [p.detach().clone() for p in policy.parameters()]
+    with policy.autocast():
+        out = forward(policy.model, None, seqs, policy.pad_id)
+    assert out.logprobs.dtype in (torch.float16, torch.float32)
+    loss = -out.logprobs.float().mean()
+    policy.backward(loss)
+    scale = policy.scaler.get_scale()
+    norm, moved = policy.step(optimizer, cfg.max_grad_norm)
+    assert moved and np.isfinite(norm) and norm > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, policy.parameters()))
+    # the reported norm is of the unscaled gradients: recompute it in float32
+    optimizer.zero_grad(set_to_none=True)
+    with policy.autocast():
+        again = -forward(policy.model, None, seqs, policy.pad_id).logprobs.float().mean()
+    again.backward()
+    plain = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), float("inf")))
+    assert plain == pytest.approx(norm, rel=0.2)
+    # an infinite gradient: no step, and the scale goes down
+    optimizer.zero_grad(set_to_none=True)
+    kept = [p.detach().clone() for p in policy.parameters()]
+    policy.backward(float("inf") * sum(p.sum() for p in policy.parameters()))
+    norm, moved = policy.step(optimizer, cfg.max_grad_norm)
+    assert not moved and not np.isfinite(norm)
+    assert all(torch.equal(a, b) for a, b in zip(kept, policy.parameters()))
+    assert policy.scaler.get_scale() < scale
+
+
+@pytest.mark.slow
+def test_a_float16_run_trains_and_resumes_exactly(tiny_model: Path, tmp_path: Path) -> None:
+    cfg = _cfg(tiny_model, tmp_path / "f16", lora_r=0, dtype="float16")
+    full = _strip(train(cfg).metrics)
+    assert all(np.isfinite(r["loss"]) for r in full)
+    assert (checkpoint_dir(cfg.out, 1) / "grad_scaler.pt").exists()
+    for u in (2, 3):
+        shutil.rmtree(checkpoint_dir(cfg.out, u))
+    shutil.rmtree(cfg.out / "final")
+    train(cfg, resume=True)
+    assert _strip(read_metrics(cfg.out)) == full
