@@ -37,8 +37,11 @@ class RewardShaper:
     """Base class: turns the components of one step into a reward."""
 
     name = "base"
-    alpha = 1.0
-    """Weight of SuccCalling against Contribution (modes that do not mix them ignore it)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = validate_alpha(alpha)
+        """Weight of SuccCalling against Contribution (modes that do not mix them ignore it)."""
+        self._norm = 1.0 + self.alpha
 
     def __call__(self, outcome: StepOutcome) -> float:
         if outcome.final:
@@ -61,10 +64,6 @@ class StepToolReward(RewardShaper):
 
     name = "steptool"
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = validate_alpha(alpha)
-        self._norm = 1.0 + self.alpha
-
     def intermediate(self, outcome: StepOutcome) -> float:
         n = max(outcome.gold_total, 1)
         paid = outcome.succ_calling and outcome.new_call and outcome.distinct_calls <= n
@@ -76,10 +75,6 @@ class PaperReward(RewardShaper):
 
     name = "paper"
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = validate_alpha(alpha)
-        self._norm = 1.0 + self.alpha
-
     def intermediate(self, outcome: StepOutcome) -> float:
         return (self.alpha * outcome.succ_calling + outcome.contribution) / self._norm
 
@@ -88,9 +83,6 @@ class OutcomeReward(RewardShaper):
     """Only the final IsSolved; every intermediate step gets 0."""
 
     name = "outcome"
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = validate_alpha(alpha)
 
     def intermediate(self, outcome: StepOutcome) -> float:
         return 0.0
