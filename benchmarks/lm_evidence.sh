@@ -16,8 +16,10 @@ STAGES=${*:-base sft ppo-step ppo-outcome grpo bench board}
 LIMIT=${LIMIT:-8}
 MAX_STEPS=${MAX_STEPS:-8}
 DEVICE=${DEVICE:-auto}
-# SFT_UPDATES=N overrides the recipe's updates (CPU budget runs); ppo/grpo take their recipe's.
+# CPU budget runs: SFT_UPDATES=N overrides the SFT recipe's updates; RL_UPDATES=N and
+# RL_EPISODES=N the updates and episodes per update of all three RL arms (same for each).
 MODEL=smollm2-135m-instruct
+RL_BUDGET=(${RL_UPDATES:+--set "updates=$RL_UPDATES"} ${RL_EPISODES:+--set "episodes_per_update=$RL_EPISODES"})
 export HF_HUB_OFFLINE=1
 mkdir -p "$RUNS"
 
@@ -41,10 +43,12 @@ for stage in $STAGES; do
     base) bench base "hf:$MODEL" ;;
     sft) train sft "$RUNS/sft" agents/sft-smollm2.toml --model "$MODEL" \
       ${SFT_UPDATES:+--set "updates=$SFT_UPDATES"} ;;
-    ppo-step) train ppo "$RUNS/ppo-step" agents/ppo-smollm2.toml --model "$RUNS/sft/final" ;;
+    ppo-step) train ppo "$RUNS/ppo-step" agents/ppo-smollm2.toml --model "$RUNS/sft/final" \
+      "${RL_BUDGET[@]}" ;;
     ppo-outcome) train ppo "$RUNS/ppo-outcome" agents/ppo-smollm2.toml --model "$RUNS/sft/final" \
-      --set 'reward="outcome"' ;;
-    grpo) train grpo "$RUNS/grpo" agents/grpo-smollm2.toml --model "$RUNS/sft/final" ;;
+      --set 'reward="outcome"' "${RL_BUDGET[@]}" ;;
+    grpo) train grpo "$RUNS/grpo" agents/grpo-smollm2.toml --model "$RUNS/sft/final" \
+      "${RL_BUDGET[@]}" ;;
     bench)
       for arm in sft ppo-step ppo-outcome grpo; do
         if [ -d "$RUNS/$arm/final" ]; then bench "$arm" "hf:$RUNS/$arm/final"; fi

@@ -29,7 +29,9 @@ Needs the ``train`` extra (torch, transformers).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import inspect
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -289,7 +291,7 @@ def generate(
     with torch.inference_mode():
         for _ in range(max_new_tokens):
             out = _last_logits(model, step_ids, mask, step_pos, cache)
-            cache = out.past_key_values
+            cache = _returned_cache(out)
             logits = out.logits[:, -1, :].float().cpu()
             logp = sampling_log_softmax(logits, temperature, top_p)
             chosen = _choose(logp, temperature, generators)
@@ -375,9 +377,34 @@ def _batched_cache(
     return transformers.DynamicCache(data)
 
 
+def _cache_argument(model: Any) -> str:
+    """The name the model class's ``forward`` takes its KV cache by: ``cache`` in
+    transformers >= 5.2x, ``past_key_values`` before (still accepted there, with a
+    deprecation warning). Read from the class (a PEFT wrapper: its base model's class), so
+    an instance's wrapped ``forward`` does not hide it."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return _cache_argument_of(type(base))
+
+
+@functools.cache
+def _cache_argument_of(cls: type) -> str:
+    try:
+        params = inspect.signature(cls.forward).parameters
+    except (AttributeError, TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _returned_cache(out: Any) -> Any:
+    """The KV cache a forward pass returned, under either of its names."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else getattr(out, "past_key_values", None)
+
+
 def _last_logits(model: Any, ids: Any, mask: Any, position: Any, cache: Any) -> Any:
     """One decoding step with logits at the last position only."""
-    kwargs = dict(input_ids=ids, attention_mask=mask, position_ids=position, past_key_values=cache)
+    kwargs = dict(input_ids=ids, attention_mask=mask, position_ids=position)
+    kwargs[_cache_argument(model)] = cache
     try:
         return model(**kwargs, use_cache=True, logits_to_keep=1)
     except TypeError:  # a model without logits_to_keep
