@@ -52,7 +52,7 @@ def test_harness_vs_raw_env_loop(benchmark, tmp_path: Path) -> None:
     def harness() -> int:
         out = tmp_path / f"run{next(counter)}"  # a fresh folder: nothing to resume
         cfg = BenchConfig(out, agents=("oracle",), seeds=(SEED,), progress=False)
-        return sum(r["n_steps"] for r in run_bench(cfg).records)
+        return sum(r.n_steps for r in run_bench(cfg).records)
 
     raw_times, harness_times = [], []
     steps_raw = steps_harness = 0

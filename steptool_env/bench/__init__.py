@@ -4,6 +4,7 @@ and comparisons."""
 from steptool_env.bench.compare import compare, compare_markdown
 from steptool_env.bench.config import AgentSpec, BenchConfig, load_benchmark_file
 from steptool_env.bench.leaderboard import budget_curve, leaderboard_table, timing_table
+from steptool_env.bench.record import EpisodeRecord, Provenance
 from steptool_env.bench.report import write_leaderboard
 from steptool_env.bench.runner import BenchRun, load_records, run_bench
 from steptool_env.bench.store import EpisodeStore, episode_key
@@ -12,7 +13,9 @@ __all__ = [
     "AgentSpec",
     "BenchConfig",
     "BenchRun",
+    "EpisodeRecord",
     "EpisodeStore",
+    "Provenance",
     "budget_curve",
     "compare",
     "compare_markdown",

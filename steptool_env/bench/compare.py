@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from steptool_env.bench.leaderboard import frame, subsets_of
+from steptool_env.bench.record import Records
 from steptool_env.bench.stats import check, clusters, draw_counts, generator, interval, replicates
 from steptool_env.errors import ConfigError, require
 
 
-def _side(records: Sequence[dict[str, Any]], agent: str | None, which: str):
+def _side(records: Records, agent: str | None, which: str):
     df = frame(records)
     df = df[df["infra_error"] == ""]
     agents = list(dict.fromkeys(df["agent"]))

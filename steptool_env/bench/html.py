@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from steptool_env.bench.leaderboard import (
     tasks_text,
 )
 from steptool_env.bench.plots import TITLES, agent_colours
+from steptool_env.bench.record import Records
 from steptool_env.bench.stats import LEVEL, N_BOOT
 
 _STYLE = """
@@ -121,7 +121,7 @@ def _image(path: Path, alt: str) -> str:
 def render_html(
     table,
     timing,
-    records: Sequence[dict[str, Any]],
+    records: Records,
     plots: dict[str, Path],
     command: str | None = None,
     *,

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from math import comb
 from typing import Any
 
+from steptool_env.bench.record import Records, as_json
 from steptool_env.bench.stats import LEVEL, N_BOOT, subset_intervals
 from steptool_env.bench.store import KEY_FIELDS
 from steptool_env.errors import ConfigError, require
@@ -82,12 +83,12 @@ GLOSSARY = {
 """One line per leaderboard column (the Markdown and HTML pages show them)."""
 
 
-def frame(records: Sequence[dict[str, Any]]):
+def frame(records: Records):
     """The records as a DataFrame sorted by episode identity (aggregation order fixed)."""
     pd = require("pandas", "bench")
     if not records:
         raise ConfigError("records", 0, "no episode records to rank")
-    df = pd.DataFrame.from_records(list(records))
+    df = pd.DataFrame.from_records(as_json(records))
     defaults = {
         "tokens_in": 0,
         "tokens_out": 0,
@@ -142,7 +143,7 @@ def _pass_rates(row: dict[str, Any], ok, subsets: list[str]) -> None:
 
 
 def leaderboard_table(
-    records: Sequence[dict[str, Any]],
+    records: Records,
     *,
     n_boot: int = N_BOOT,
     level: float = LEVEL,
@@ -202,7 +203,7 @@ def leaderboard_table(
     return table.sort_values("Average", ascending=False, kind="stable")
 
 
-def timing_table(records: Sequence[dict[str, Any]]):
+def timing_table(records: Records):
     """Seconds, tokens in and out per episode, per (env id, agent) (measurements), over the
     episodes without an infrastructure error, like every leaderboard column."""
     df = frame(records)
@@ -220,7 +221,7 @@ def _within_budget(ok, top: int):
     return pd.DataFrame(solved, index=ok.index)
 
 
-def budget_curve(records: Sequence[dict[str, Any]], max_steps: int | None = None):
+def budget_curve(records: Records, max_steps: int | None = None):
     """Pass rate (%) against step budget b = 1..max_steps, per (env id, agent).
 
     An episode counts as solved within budget b when it was solved in at most b actions.
@@ -239,7 +240,7 @@ def budget_curve(records: Sequence[dict[str, Any]], max_steps: int | None = None
 
 
 def budget_bands(
-    records: Sequence[dict[str, Any]],
+    records: Records,
     max_steps: int | None = None,
     *,
     n_boot: int = N_BOOT,
@@ -408,11 +409,11 @@ def method_text(n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0) -> st
     )
 
 
-def env_lines(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+def env_lines(records: Records) -> dict[str, str]:
     """Per env id: its suite hash, the scoring of its records and (StableToolBench) the
     IsSolved rule."""
     seen: dict[str, dict[str, set[str]]] = {}
-    for r in records:
+    for r in as_json(records):
         info = seen.setdefault(r["env_id"], {"suite": set(), "scoring": set(), "rule": set()})
         info["suite"].add(str(r["suite_hash"])[:16])
         info["scoring"].add(str(r.get("scoring") or "unrecorded"))
@@ -431,7 +432,7 @@ def env_lines(records: Sequence[dict[str, Any]]) -> dict[str, str]:
 
 
 def describe_run(
-    records: Sequence[dict[str, Any]],
+    records: Records,
     command: str | None = None,
     *,
     n_boot: int = N_BOOT,
@@ -440,6 +441,7 @@ def describe_run(
 ) -> list[str]:
     """Provenance lines shown above every leaderboard (the per-env-id suite hash, scoring
     and IsSolved rule are in :func:`env_lines`)."""
+    records = as_json(records)
     first = records[0]
     seeds = sorted({r["seed"] for r in records})
     samples = max(r["sample"] for r in records) + 1

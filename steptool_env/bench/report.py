@@ -7,9 +7,7 @@ module only puts them together (so none of those imports another in a cycle).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from steptool_env.bench.html import write_html
 from steptool_env.bench.leaderboard import (
@@ -24,11 +22,12 @@ from steptool_env.bench.leaderboard import (
     to_markdown,
 )
 from steptool_env.bench.plots import write_plots
+from steptool_env.bench.record import Records, as_json
 from steptool_env.bench.stats import LEVEL, N_BOOT
 
 
 def write_leaderboard(
-    records: Sequence[dict[str, Any]],
+    records: Records,
     out: Path,
     command: str | None = None,
     *,
@@ -41,6 +40,7 @@ def write_leaderboard(
     Returns the written paths by kind (``md``, ``csv``, ``timing``, ``html``, plot names).
     """
     out = Path(out)
+    records = as_json(records)  # once, not in every table and plot
     table = leaderboard_table(records, n_boot=n_boot, level=level, seed=seed)
     timing = timing_table(records)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from typing import Any
 from steptool_env.agents import Agent, make_agent
 from steptool_env.bench.config import AgentSpec, BenchConfig
 from steptool_env.bench.provenance import config_hash, environment, is_solved_rule, scoring
+from steptool_env.bench.record import EpisodeRecord, Provenance
 from steptool_env.bench.store import (
     EPISODES_FILE,
     EpisodeStore,
@@ -38,11 +39,17 @@ from steptool_env.envs.registration import load_env_suite
 from steptool_env.errors import ConfigError
 from steptool_env.rollout import EpisodeSpec, Trajectory, run_episodes
 from steptool_env.seeding import derive_seed
-from steptool_env.tools.status import API_FAILURES
 
 RUN_FILE = "run.json"
 
-__all__ = ["EPISODES_FILE", "BenchRun", "episode_seed", "load_records", "run_bench"]
+__all__ = [
+    "EPISODES_FILE",
+    "BenchRun",
+    "EpisodeRecord",
+    "episode_seed",
+    "load_records",
+    "run_bench",
+]
 
 
 def episode_seed(seed: int, task_id: str, sample: int = 0) -> int:
@@ -53,7 +60,7 @@ def episode_seed(seed: int, task_id: str, sample: int = 0) -> int:
 class BenchRun:
     """What a call of :func:`run_bench` did."""
 
-    records: list[dict[str, Any]]
+    records: list[EpisodeRecord]
     """One record per planned episode, in plan order (what the leaderboard ranks)."""
     ran: int = 0
     """Episodes run by this call."""
@@ -144,57 +151,24 @@ def _plan(cfg: BenchConfig) -> dict[str, list[_AgentPlan]]:
     return plans
 
 
-def _static(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) -> dict:
-    """The fields shared by every record of one agent on one env id (built once)."""
-    rule = is_solved_rule(env_id)
-    return {
-        "agent": ap.spec.name,
-        "agent_kind": ap.spec.kind,
-        "agent_config": ap.config,
-        "agent_config_hash": ap.hash,
-        "env_id": env_id,
-        "env_version": int(env_id.rsplit("-v", 1)[1]),
-        "suite_hash": ap.suite_hash,
-        "scoring": scoring(env_id),
-        "backend": cfg.backend,
-        "parser": cfg.parser,
-        "prompt_template": ap.template,
-        "max_steps": cfg.max_steps,
-        **({"is_solved_rule": rule} if rule else {}),
+def _provenance(ap: _AgentPlan, env_id: str, cfg: BenchConfig, env: dict[str, str]) -> Provenance:
+    """What every record of one agent on one env id shares (built once)."""
+    return Provenance(
+        agent=ap.spec.name,
+        agent_kind=ap.spec.kind,
+        agent_config=ap.config,
+        agent_config_hash=ap.hash,
+        env_id=env_id,
+        env_version=int(env_id.rsplit("-v", 1)[1]),
+        suite_hash=ap.suite_hash,
+        scoring=scoring(env_id),
+        backend=cfg.backend,
+        parser=cfg.parser,
+        prompt_template=ap.template,
+        max_steps=cfg.max_steps,
+        is_solved_rule=is_solved_rule(env_id),
         **env,
-    }
-
-
-def _record(traj: Trajectory, p: _Planned, started: float) -> dict:
-    """The per-episode fields of a record (the shared ones come from :func:`_static`)."""
-    steps = traj.steps
-    rec: dict[str, Any] = dict(
-        subset=p.subset,
-        seed=p.seed,
-        sample=p.spec.sample,
-        episode_seed=p.spec.seed,
-        task_id=p.spec.task_id,
-        group=traj.group,
-        is_solved=traj.is_solved,
-        gave_up=traj.gave_up,
-        terminated=traj.terminated,
-        truncated=traj.truncated,
-        n_steps=len(steps),
-        succ_calling_rate=round(traj.succ_calling_rate, 6),
-        recall=round(traj.recall, 6),
-        statuses=traj.statuses(),
-        api_failures=sum(1 for s in steps if s.status in API_FAILURES),
-        tokens_in=traj.tokens_in,
-        tokens_out=traj.tokens_out,
-        infra_error=traj.infra_error,
-        infra_traceback=traj.infra_traceback,
-        trajectory_digest=traj.digest(),
-        started_at=_iso(started),
-        ended_at=_iso(started + traj.wall_s),
-        wall_s=round(traj.wall_s, 6),
     )
-    rec["return"] = round(traj.episode_return, 6)
-    return rec
 
 
 def _spec_key(spec: EpisodeSpec) -> tuple[str, int, int]:
@@ -273,25 +247,10 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
     env_info = environment()
     store = EpisodeStore(cfg.out)
     with store:
-        existing = store.load(repair=True)
-        result = BenchRun([], repaired_bytes=store.repaired_bytes, path=store.path)
-        planned = {p.key for aps in plans.values() for ap in aps for p in ap.episodes}
-        done: dict[Key, dict[str, Any]] = {}
-        for rec in existing:
-            key = episode_key(rec)
-            if key not in planned:
-                result.outside_plan += 1
-            done.setdefault(key, rec)
-        if cfg.retry_infra:
-            stale = {k for k, r in done.items() if r.get("infra_error") and k in planned}
-            if stale:
-                result.retried = len(stale)
-                kept = [r for r in existing if episode_key(r) not in stale]
-                store.rewrite(kept)
-                for k in stale:
-                    del done[k]
+        result = BenchRun([], path=store.path)
+        done = _resume(store, plans, cfg, result)
         _write_run_file(cfg, env_info, command)
-        result.resumed = sum(1 for k in planned if k in done)
+        planned = [p for aps in plans.values() for ap in aps for p in ap.episodes]
         bar = tqdm(
             total=len(planned),
             initial=result.resumed,
@@ -303,33 +262,7 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
         )
         try:
             for env_id, aps in plans.items():
-                todo = [(ap, [p for p in ap.episodes if p.key not in done]) for ap in aps]
-                if not any(missing for _, missing in todo):
-                    continue
-                n = min(cfg.num_envs, max(len(m) for _, m in todo))
-                executor = _executor(cfg, env_id, aps[0].first_subset, n)
-                result.executor = cfg.executor
-                try:
-                    for ap, missing in todo:
-                        if not missing:
-                            continue
-                        bar.set_postfix_str(f"{ap.spec.name} on {env_id}", refresh=False)
-                        by_spec: dict[tuple[str, int, int], list[_Planned]] = {}
-                        for p in reversed(missing):
-                            by_spec.setdefault(_spec_key(p.spec), []).append(p)
-                        shared = SharedFields(_static(ap, env_id, cfg, env_info))
-                        now, clock = time.time(), time.perf_counter()
-                        for traj in executor.run(ap, [p.spec for p in missing]):
-                            p = by_spec[_spec_key(traj.spec)].pop()
-                            ended = now + (time.perf_counter() - clock)
-                            own = _record(traj, p, ended - traj.wall_s)
-                            store.append(own, shared)
-                            done[p.key] = {**shared.fields, **own}
-                            result.ran += 1
-                            bar.update(1)
-                finally:
-                    result.lost += executor.lost
-                    executor.close()
+                _run_env(env_id, aps, cfg, env_info, store, done, result, bar)
         finally:
             bar.close()
             for aps in plans.values():
@@ -337,16 +270,98 @@ def run_bench(cfg: BenchConfig, command: str | None = None) -> BenchRun:
                     close = getattr(ap.agent, "close", None)
                     if callable(close):
                         close()
-    result.records = [
-        done[p.key] for aps in plans.values() for ap in aps for p in ap.episodes if p.key in done
-    ]
+    result.records = [done[p.key] for p in planned if p.key in done]
     return result
 
 
-def load_records(path: Path) -> list[dict[str, Any]]:
-    """The records of an ``episodes.jsonl`` file (or of a run folder), in file order."""
+def _resume(
+    store: EpisodeStore, plans: dict[str, list[_AgentPlan]], cfg: BenchConfig, result: BenchRun
+) -> dict[Key, EpisodeRecord]:
+    """The planned episodes the store already holds, read as typed records (a torn last
+    line cut off; with ``retry_infra``, recorded infrastructure errors removed so that they
+    run again). Records outside the plan are counted and kept in the file as they are."""
+    existing = store.load(repair=True)
+    result.repaired_bytes = store.repaired_bytes
+    planned = {p.key for aps in plans.values() for ap in aps for p in ap.episodes}
+    raw: dict[Key, tuple[int, dict[str, Any]]] = {}
+    for i, rec in enumerate(existing, 1):
+        key = episode_key(rec)
+        if key not in planned:
+            result.outside_plan += 1
+        raw.setdefault(key, (i, rec))
+    if cfg.retry_infra:
+        stale = {k for k, (_, r) in raw.items() if r.get("infra_error") and k in planned}
+        if stale:
+            result.retried = len(stale)
+            store.rewrite(r for r in existing if episode_key(r) not in stale)
+            for k in stale:
+                del raw[k]
+    done = {
+        k: EpisodeRecord.from_json(r, f"{store.path} (record {i})")
+        for k, (i, r) in raw.items()
+        if k in planned
+    }
+    result.resumed = len(done)
+    return done
+
+
+def _run_env(
+    env_id: str,
+    aps: list[_AgentPlan],
+    cfg: BenchConfig,
+    env_info: dict[str, str],
+    store: EpisodeStore,
+    done: dict[Key, EpisodeRecord],
+    result: BenchRun,
+    bar: Any,
+) -> None:
+    """Every missing episode of one env id, agent after agent, on one executor (closed
+    after, whatever happens); each record appended to the store as its episode ends."""
+    todo = [(ap, [p for p in ap.episodes if p.key not in done]) for ap in aps]
+    if not any(missing for _, missing in todo):
+        return
+    n = min(cfg.num_envs, max(len(m) for _, m in todo))
+    executor = _executor(cfg, env_id, aps[0].first_subset, n)
+    result.executor = cfg.executor
+    try:
+        for ap, missing in todo:
+            if not missing:
+                continue
+            bar.set_postfix_str(f"{ap.spec.name} on {env_id}", refresh=False)
+            by_spec: dict[tuple[str, int, int], list[_Planned]] = {}
+            for p in reversed(missing):
+                by_spec.setdefault(_spec_key(p.spec), []).append(p)
+            provenance = _provenance(ap, env_id, cfg, env_info)
+            shared = SharedFields(provenance.to_json())
+            now, clock = time.time(), time.perf_counter()
+            for traj in executor.run(ap, [p.spec for p in missing]):
+                p = by_spec[_spec_key(traj.spec)].pop()
+                ended = now + (time.perf_counter() - clock)
+                record = EpisodeRecord.from_trajectory(
+                    traj,
+                    provenance,
+                    subset=p.subset,
+                    seed=p.seed,
+                    started_at=_iso(ended - traj.wall_s),
+                    ended_at=_iso(ended),
+                )
+                store.append(record.episode_json(), shared)
+                done[p.key] = record
+                result.ran += 1
+                bar.update(1)
+    finally:
+        result.lost += executor.lost
+        executor.close()
+
+
+def load_records(path: Path) -> list[EpisodeRecord]:
+    """The records of an ``episodes.jsonl`` file (or of a run folder), in file order, each
+    checked field by field (a bad one raises :class:`ConfigError` naming it)."""
     path = Path(path)
     store = EpisodeStore(path) if path.is_dir() else EpisodeStore(path.parent, path.name)
     if not store.path.exists():
         raise ConfigError("results", str(store.path), "no episode records there")
-    return store.load()
+    return [
+        EpisodeRecord.from_json(r, f"{store.path} (record {i})")
+        for i, r in enumerate(store.load(), 1)
+    ]

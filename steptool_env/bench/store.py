@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,11 @@ class SharedFields:
         self.prefix = json.dumps(fields, ensure_ascii=True)[:-1] + ", "
 
 
-def episode_key(record: dict[str, Any]) -> Key:
-    """The identity of an episode record (what a resumed run checks for)."""
+def episode_key(record: Any) -> Key:
+    """The identity of an episode record, a JSON object or an
+    :class:`~steptool_env.bench.record.EpisodeRecord` (what a resumed run checks for)."""
+    if not isinstance(record, Mapping):
+        return tuple(record.key)
     return tuple(record.get(k) if k in LATER_KEY_FIELDS else record[k] for k in KEY_FIELDS)
 
 

@@ -153,16 +153,16 @@ def test_a_server_that_never_answers_is_a_recorded_timeout(suite: Suite, tmp_pat
         run = run_bench(cfg)
         elapsed = time.perf_counter() - t0
     assert elapsed < 10
-    infra = [r for r in run.records if r["infra_error"]]
+    infra = [r for r in run.records if r.infra_error]
     assert len(infra) == 1
-    assert "timeout after 0.3 s" in infra[0]["infra_error"]
-    assert "(2 attempts)" in infra[0]["infra_error"]
-    assert sum(r["is_solved"] for r in run.records) == 3
+    assert "timeout after 0.3 s" in infra[0].infra_error
+    assert "(2 attempts)" in infra[0].infra_error
+    assert sum(r.is_solved for r in run.records) == 3
     table = leaderboard_table(run.records)
     row = table.loc[("StepTool/ToolBench-v0", "served")]
     assert row["infra"] == 1 and row["episodes"] == 3 and row["Average"] == 100.0
     assert row["Tokens"] > 0
-    assert "api_key" not in json.dumps(run.records[0]["agent_config"]).replace("api_key_env", "")
+    assert "api_key" not in json.dumps(run.records[0].agent_config).replace("api_key_env", "")
 
 
 @pytest.mark.parametrize(

@@ -77,11 +77,11 @@ def test_identical_result_sets() -> None:
 
 def test_oracle_vs_random(real_run: tuple[Path, list[dict[str, Any]]]) -> None:
     _, recs = real_run
-    oracle = [r for r in recs if r["agent"] == "oracle"]
-    rnd = [r for r in recs if r["agent"] == "random"]
+    oracle = [r for r in recs if r.agent == "oracle"]
+    rnd = [r for r in recs if r.agent == "random"]
     assert len(oracle) == len(rnd) == 3
-    assert all(r["is_solved"] == 1.0 for r in oracle)
-    assert all(r["is_solved"] == 0.0 for r in rnd)
+    assert all(r.is_solved == 1.0 for r in oracle)
+    assert all(r.is_solved == 0.0 for r in rnd)
 
     table = compare(oracle, rnd, n_boot=200)
     avg = table.loc["Average"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from steptool_env.bench import load_records
+from steptool_env.bench import EpisodeRecord, load_records
 from steptool_env.cli import main
 from steptool_env.testing import hostile_actions
 from tests.agents.fake_openai import FakeModel, completion, tool_call
@@ -99,11 +99,11 @@ max_retries = 0
     return load_records(out / "episodes.jsonl")
 
 
-def _check(records: list[dict[str, Any]]) -> None:
+def _check(records: list[EpisodeRecord]) -> None:
     for r in records:
-        assert r["infra_error"] == "", (r["infra_error"], r.get("infra_traceback"))
-        assert r["n_steps"] >= 1
-        assert set(r["statuses"]) <= {"0", "1", "2", "3", "4"}, r["statuses"]
+        assert r.infra_error == "", (r.infra_error, r.infra_traceback)
+        assert r.n_steps >= 1
+        assert set(r.statuses) <= {"0", "1", "2", "3", "4"}, r.statuses
 
 
 @pytest.mark.slow
@@ -112,7 +112,7 @@ def test_bench_survives_a_hostile_text_model(tmp_path: Path) -> None:
         records = _bench(tmp_path, fake.url, "text")
     assert len(records) == 2 * len(SEEDS) * N_TASKS
     _check(records)
-    assert any(r["statuses"].get("2") for r in records)
+    assert any(r.statuses.get("2") for r in records)
 
 
 @pytest.mark.slow
@@ -122,9 +122,9 @@ def test_bench_survives_hostile_tool_calls(tmp_path: Path) -> None:
     # a response body nested beyond what the client decodes is the server's fault: those
     # episodes are infra errors; every other episode is scored
     assert len(records) == 2 * len(SEEDS) * N_TASKS
-    deep = [r for r in records if r["infra_error"]]
+    deep = [r for r in records if r.infra_error]
     for r in deep:
-        assert "nested too deeply" in r["infra_error"]
-    scored = [r for r in records if not r["infra_error"]]
+        assert "nested too deeply" in r.infra_error
+    scored = [r for r in records if not r.infra_error]
     assert len(scored) >= len(records) // 2
     _check(scored)

@@ -115,5 +115,5 @@ def test_served_leaderboard_is_what_its_committed_episodes_give(tmp_path: Path) 
     md = (SERVED / "leaderboard.md").read_text(encoding="utf-8")
     assert f"command: `{SERVED_COMMAND}`" in md
     check_table(text, table, SERVED)
-    agents = {r["agent"] for r in load_records(SERVED)}
+    agents = {r.agent for r in load_records(SERVED)}
     assert {"smollm2-135m-served-tools", "smollm2-135m-served-text"} <= agents

@@ -22,7 +22,7 @@ PLAN = dict(agents=("oracle", "heuristic", "random"), seeds=(0, 1), limit=8, num
 
 def records_of(run) -> list[dict]:
     """The records without their wall-clock fields, in a fixed order."""
-    out = [{k: v for k, v in r.items() if k not in TIMING} for r in run.records]
+    out = [{k: v for k, v in r.to_json().items() if k not in TIMING} for r in run.records]
     return sorted(out, key=lambda r: json.dumps(episode_key(r)))
 
 

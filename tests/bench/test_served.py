@@ -45,18 +45,18 @@ def test_served_model_in_both_modes(tmp_path: Path, capsys) -> None:
     assert run([*flags, "--out", str(tmp_path)]) == 0
     assert "model server ready" in capsys.readouterr().out
     assert port_free(), "the model server outlived the run"
-    records = {r["agent"]: r for r in load_records(tmp_path)}
+    records = {r.agent: r for r in load_records(tmp_path)}
     served = {"smollm2-135m-served-tools", "smollm2-135m-served-text"}
     assert set(records) == {*served, "random", "heuristic", "oracle"}  # with the reference
     tools, text = records["smollm2-135m-served-tools"], records["smollm2-135m-served-text"]
     for r in (tools, text):
-        assert r["infra_error"] == "", r["infra_traceback"]
-        assert r["agent_kind"] == "openai"
-        assert r["agent_config"]["base_url"] == "http://127.0.0.1:8753/v1"
-        assert r["n_steps"] >= 1
-        assert r["tokens_in"] > 0 and r["tokens_out"] > 0  # the server's usage counts
-    assert (tools["agent_config"]["mode"], text["agent_config"]["mode"]) == ("tools", "text")
-    assert tools["prompt_template"] != text["prompt_template"]  # native tools vs ReAct text
+        assert r.infra_error == "", r.infra_traceback
+        assert r.agent_kind == "openai"
+        assert r.agent_config["base_url"] == "http://127.0.0.1:8753/v1"
+        assert r.n_steps >= 1
+        assert r.tokens_in > 0 and r.tokens_out > 0  # the server's usage counts
+    assert (tools.agent_config["mode"], text.agent_config["mode"]) == ("tools", "text")
+    assert tools.prompt_template != text.prompt_template  # native tools vs ReAct text
     md = (tmp_path / "leaderboard.md").read_text(encoding="utf-8")
     assert "`smollm2-135m-served-tools`" in md and "`smollm2-135m-served-text`" in md
     assert "command: `python benchmarks/served_bench.py --subsets I1-Inst --limit 1" in md

@@ -28,7 +28,7 @@ def test_oracle_and_random_on_the_real_subsets(stabletoolbench: Path, tmp_path: 
         progress=False,
     )
     run = run_bench(cfg)
-    subsets = {r["subset"] for r in run.records}
+    subsets = {r.subset for r in run.records}
     assert subsets == set(STABLETOOLBENCH_SUBSETS)  # the files present, usual names
     assert len(run.records) == 2 * len(subsets) * 8
     table = leaderboard_table(run.records)
@@ -38,7 +38,7 @@ def test_oracle_and_random_on_the_real_subsets(stabletoolbench: Path, tmp_path: 
     for subset in subsets:
         assert table.loc[(ENV_ID, "oracle"), subset] == pytest.approx(100.0)
     assert table.loc[(ENV_ID, "random"), "Average"] < 100.0
-    assert all(r["task_id"].startswith(r["subset"] + "/") for r in run.records)
+    assert all(r.task_id.startswith(r.subset + "/") for r in run.records)
 
 
 def test_subsets_the_data_lacks(

@@ -240,8 +240,8 @@ def test_resume_after_a_killed_run_matches_an_uninterrupted_one(tmp_path: Path) 
 
     fresh = run_bench(tiny(b))
     assert [episode_key(r) for r in second.records] == [episode_key(r) for r in fresh.records]
-    digests = {episode_key(r): r["trajectory_digest"] for r in fresh.records}
-    assert {episode_key(r): r["trajectory_digest"] for r in second.records} == digests
+    digests = {episode_key(r): r.trajectory_digest for r in fresh.records}
+    assert {episode_key(r): r.trajectory_digest for r in second.records} == digests
     write_leaderboard(second.records, a)
     write_leaderboard(fresh.records, b)
     assert (a / "leaderboard.csv").read_bytes() == (b / "leaderboard.csv").read_bytes()
@@ -269,7 +269,7 @@ def test_retry_infra_runs_the_failed_episode_again(tmp_path: Path) -> None:
 
     kept = run_bench(tiny(tmp_path))  # without retry_infra the record stays
     assert (kept.ran, kept.retried) == (0, 0)
-    assert [r["infra_error"] for r in kept.records if episode_key(r) == broken] == ["X"]
+    assert [r.infra_error for r in kept.records if episode_key(r) == broken] == ["X"]
 
     retried = run_bench(tiny(tmp_path, retry_infra=True))
     assert retried.retried == 1
@@ -280,4 +280,4 @@ def test_retry_infra_runs_the_failed_episode_again(tmp_path: Path) -> None:
     matching = [r for r in after if episode_key(r) == broken]
     assert len(matching) == 1
     assert matching[0]["infra_error"] == ""
-    assert all(r["infra_error"] == "" for r in retried.records)
+    assert all(r.infra_error == "" for r in retried.records)

@@ -391,8 +391,8 @@ def test_bench_records_the_rule(stabletoolbench: Path, tmp_path: Path) -> None:
     )
     records = run_bench(cfg).records
     assert len(records) == 2
-    assert {r["is_solved_rule"] for r in records} == {"grounded"}
-    assert all(r["is_solved"] == 1.0 for r in records)
+    assert {r.is_solved_rule for r in records} == {"grounded"}
+    assert all(r.is_solved == 1.0 for r in records)
 
 
 # ----------------------------------------------------------------------------------------
