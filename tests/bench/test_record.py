@@ -69,7 +69,7 @@ def test_a_bad_field_is_named_with_its_place(field: str, value: object, expected
 def test_a_missing_field_is_named() -> None:
     data = _line()
     del data["trajectory_digest"], data["return"]
-    with pytest.raises(ConfigError, match="lacks field.*trajectory_digest, return"):
+    with pytest.raises(ConfigError, match=r"lacks field.*trajectory_digest, return"):
         EpisodeRecord.from_json(data, "here")
 
 
