@@ -9,18 +9,25 @@
 # arm benched so far, in $RUNS/board). Every stage resumes where it stopped (the
 # trainer from its latest checkpoint, the bench from its episodes), so rerun the same command
 # after an interruption. Set DEVICE=cuda on a GPU.
+# SCALE=gpu runs the full-scale recipe instead: Qwen2.5-1.5B-Instruct (a hub id: downloaded,
+# so HF_HUB_OFFLINE is not set) with agents/{sft,ppo,grpo}-qwen-gpu.toml on CUDA, benched on
+# the first 50 tasks of each test subset with 12 steps (LIMIT and MAX_STEPS still override).
 set -euo pipefail
 RUNS=${1:-runs/lm-evidence}
 shift || true
 STAGES=${*:-base sft ppo-step ppo-outcome grpo bench board}
-LIMIT=${LIMIT:-8}
-MAX_STEPS=${MAX_STEPS:-8}
-DEVICE=${DEVICE:-auto}
+SCALE=${SCALE:-cpu}
+if [ "$SCALE" = gpu ]; then
+  MODEL=Qwen/Qwen2.5-1.5B-Instruct RECIPE=qwen-gpu
+  LIMIT=${LIMIT:-50} MAX_STEPS=${MAX_STEPS:-12} DEVICE=${DEVICE:-cuda}
+else
+  MODEL=smollm2-135m-instruct RECIPE=smollm2
+  LIMIT=${LIMIT:-8} MAX_STEPS=${MAX_STEPS:-8} DEVICE=${DEVICE:-auto}
+  export HF_HUB_OFFLINE=1
+fi
 # CPU budget runs: SFT_UPDATES=N overrides the SFT recipe's updates; RL_UPDATES=N and
 # RL_EPISODES=N the updates and episodes per update of all three RL arms (same for each).
-MODEL=smollm2-135m-instruct
 RL_BUDGET=(${RL_UPDATES:+--set "updates=$RL_UPDATES"} ${RL_EPISODES:+--set "episodes_per_update=$RL_EPISODES"})
-export HF_HUB_OFFLINE=1
 mkdir -p "$RUNS"
 
 train() {  # train ALGO OUT RECIPE [--set ...]: start, or resume from the latest checkpoint
@@ -41,13 +48,13 @@ bench() {  # bench NAME AGENT
 for stage in $STAGES; do
   case $stage in
     base) bench base "hf:$MODEL" ;;
-    sft) train sft "$RUNS/sft" agents/sft-smollm2.toml --model "$MODEL" \
+    sft) train sft "$RUNS/sft" agents/sft-$RECIPE.toml --model "$MODEL" \
       ${SFT_UPDATES:+--set "updates=$SFT_UPDATES"} ;;
-    ppo-step) train ppo "$RUNS/ppo-step" agents/ppo-smollm2.toml --model "$RUNS/sft/final" \
+    ppo-step) train ppo "$RUNS/ppo-step" agents/ppo-$RECIPE.toml --model "$RUNS/sft/final" \
       "${RL_BUDGET[@]}" ;;
-    ppo-outcome) train ppo "$RUNS/ppo-outcome" agents/ppo-smollm2.toml --model "$RUNS/sft/final" \
+    ppo-outcome) train ppo "$RUNS/ppo-outcome" agents/ppo-$RECIPE.toml --model "$RUNS/sft/final" \
       --set 'reward="outcome"' "${RL_BUDGET[@]}" ;;
-    grpo) train grpo "$RUNS/grpo" agents/grpo-smollm2.toml --model "$RUNS/sft/final" \
+    grpo) train grpo "$RUNS/grpo" agents/grpo-$RECIPE.toml --model "$RUNS/sft/final" \
       "${RL_BUDGET[@]}" ;;
     bench)
       for arm in sft ppo-step ppo-outcome grpo; do
