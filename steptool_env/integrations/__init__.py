@@ -6,8 +6,11 @@
   for any StepTool env id (``steptool serve openenv``; extra ``openenv``);
 - :mod:`~steptool_env.integrations.trl`: TRL's ``GRPOTrainer`` on any text StepTool env, through
   its ``rollout_func`` with the env's responses masked out of the loss (extra ``trl``);
-- :mod:`~steptool_env.integrations.episode`: what both share, one env driven by tool calls or
-  action text, with JSON-safe results (no third-party dependency).
+- :mod:`~steptool_env.integrations.verifiers_env`: a verifiers 0.4 taskset, harness and env
+  over any text StepTool env (``vf-eval steptool-verifiers``, loaded through the top-level
+  package ``steptool_verifiers``; extra ``verifiers``, in an environment of its own);
+- :mod:`~steptool_env.integrations.episode`: what the MCP and OpenEnv adapters share, one env
+  driven by tool calls or action text, with JSON-safe results (no third-party dependency).
 
 Every adapter is thin: it calls ``env.reset`` and ``env.step`` of the env ``gym.make`` builds,
 so the same seed and the same actions give the same trajectory as the in-process env.
