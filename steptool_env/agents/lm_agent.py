@@ -387,7 +387,7 @@ def _cache_argument(model: Any) -> str:
 
 
 @functools.cache
-def _cache_argument_of(cls: type) -> str:
+def _cache_argument_of(cls: Any) -> str:
     try:
         params = inspect.signature(cls.forward).parameters
     except (AttributeError, TypeError, ValueError):

@@ -14,7 +14,6 @@ fewer than two tasks has nothing to resample: its interval (and the average's) i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from steptool_env.bench.leaderboard import frame, subsets_of
@@ -53,8 +52,8 @@ def _resampled(ca, cb, n_boot: int, seed: int, subset: str):
 
 
 def compare(
-    a: Sequence[dict[str, Any]],
-    b: Sequence[dict[str, Any]],
+    a: Records,
+    b: Records,
     *,
     agent_a: str | None = None,
     agent_b: str | None = None,
