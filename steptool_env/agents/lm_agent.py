@@ -29,7 +29,6 @@ Needs the ``train`` extra (torch, transformers).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import inspect
 import json
@@ -383,16 +382,18 @@ def _cache_argument(model: Any) -> str:
     deprecation warning). Read from the class (a PEFT wrapper: its base model's class), so
     an instance's wrapped ``forward`` does not hide it."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return _cache_argument_of(type(base))
+    cls = type(base)
+    name = _CACHE_ARGUMENT.get(cls)
+    if name is None:
+        try:
+            takes_cache = "cache" in inspect.signature(cls.forward).parameters
+        except (AttributeError, TypeError, ValueError):
+            takes_cache = False
+        name = _CACHE_ARGUMENT[cls] = "cache" if takes_cache else "past_key_values"
+    return name
 
 
-@functools.cache
-def _cache_argument_of(cls: Any) -> str:
-    try:
-        params = inspect.signature(cls.forward).parameters
-    except (AttributeError, TypeError, ValueError):
-        return "past_key_values"
-    return "cache" if "cache" in params else "past_key_values"
+_CACHE_ARGUMENT: dict[type, str] = {}
 
 
 def _returned_cache(out: Any) -> Any:
