@@ -9,6 +9,11 @@ state it had (the APIs are deterministic). If that fails too, the call raises
 :class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
 infrastructure error -- never as a plain 0.
 
+Envs stepped together (:func:`call_together`, used by the rollout loop's ``EnvBatch``) send
+their calls in one ``POST /batch`` per server instead of one request each; inside
+:func:`deferred_resets` an episode's reset travels with its session's next call. Every
+result is the one the backend's own ``call`` would give, recovery included.
+
 Every server this process starts is stopped at interpreter exit (:func:`stop_all_servers`),
 however it was started, and none starts or restarts once the exit has begun: a normal exit
 leaves no container, socket folder or server process behind.
@@ -22,18 +27,19 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from steptool_env.errors import SandboxError, ToolError, require
+from steptool_env.errors import SandboxError, StepToolError, ToolError, require
 from steptool_env.sandbox.backend import (
     DEFAULT_CALL_TIMEOUT_S,
+    Backend,
     ToolResult,
     timeout_result,
     validate_timeout,
 )
-from steptool_env.sandbox.server import PROTOCOL, code_digest
+from steptool_env.sandbox.server import MAX_BATCH_OPS, PROTOCOL, code_digest
 from steptool_env.tools.status import Status
 
 if TYPE_CHECKING:
@@ -48,6 +54,8 @@ _GRACE_S = 1.0
 """How much longer than ``call_timeout_s`` the client waits for the server's own answer."""
 _JSON = {"content-type": "application/json"}
 _STATUSES = {int(s): s for s in Status}
+_DEFERRING = threading.local()
+"""``on`` while :func:`deferred_resets` runs in this thread."""
 
 
 @lru_cache(maxsize=64)
@@ -179,13 +187,48 @@ class ServerHandle(ABC):
         self, method: str, path: str, body: Any = None, timeout: float | None = None
     ) -> dict[str, Any]:
         """One JSON request on the shared keep-alive pool; protocol errors raise."""
+        content = b"" if body is None else _encode(body)
+        if self.max_body_bytes is not None and len(content) > self.max_body_bytes:
+            raise _TooLarge(len(content), f"at most {self.max_body_bytes:,} are accepted")
+        code, data = self._exchange(method, path, content, timeout)
+        return self._answer(method, path, code, data, len(content))
+
+    def request_batch(
+        self, ops: Sequence[bytes], timeout: float
+    ) -> list[dict[str, Any] | StepToolError]:
+        """Ops of several sessions (each encoded by :meth:`RemoteBackend._op`) in one
+        ``POST /batch``: per op, its answer or the error its own request would have raised.
+        A failure of the whole batch (transport, protocol) raises."""
+        content = b'{"ops":[' + b",".join(ops) + b"]}"
+        try:
+            code, data = self._exchange("POST", "/batch", content, timeout)
+            results = self._answer("POST", "/batch", code, data, len(content)).get("results")
+        except _TooLarge as exc:  # never one op's bad input: the batch as a whole
+            raise SandboxError(f"the {self.describe()} refused a batch: {exc}") from None
+        if not isinstance(results, list) or len(results) != len(ops):
+            raise SandboxError(f"malformed batch answer from the {self.describe()}: {data!r:.300}")
+        out: list[dict[str, Any] | StepToolError] = []
+        for result in results:
+            op_code = result.get("code") if isinstance(result, dict) else None
+            op_body = result.get("body") if isinstance(result, dict) else None
+            if type(op_code) is not int or not isinstance(op_body, dict):
+                raise SandboxError(
+                    f"malformed batch answer from the {self.describe()}: {result!r:.300}"
+                )
+            try:
+                out.append(self._answer("POST", "/batch", op_code, op_body, 0))
+            except StepToolError as exc:
+                out.append(exc)
+        return out
+
+    def _exchange(
+        self, method: str, path: str, content: bytes, timeout: float | None
+    ) -> tuple[int, dict[str, Any]]:
+        """Send one request; its HTTP status and JSON object (anything else raises)."""
         httpx = require("httpx", "docker")
         transport = self._transport
         if transport is None:
             raise SandboxError(f"the {self.describe()} is stopped")
-        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        if self.max_body_bytes is not None and len(content) > self.max_body_bytes:
-            raise _TooLarge(len(content), f"at most {self.max_body_bytes:,} are accepted")
         t = self.startup_timeout_s if timeout is None else timeout
         url = self._urls.get(path)
         if url is None:  # parsing a URL costs more than the API call: keep them
@@ -216,18 +259,23 @@ class ServerHandle(ABC):
                 f"malformed response from the {self.describe()} to {method} {path}: "
                 f"expected a JSON object, got {raw[:200]!r}"
             )
-        if response.status_code == 500:
+        return response.status_code, data
+
+    def _answer(
+        self, method: str, path: str, code: int, data: dict[str, Any], size: int
+    ) -> dict[str, Any]:
+        """``data`` if ``code`` is 200, else the error that HTTP code stands for."""
+        if code == 200:
+            return data
+        if code == 500:
             raise ToolError(str(data.get("error", data)))
-        if response.status_code == 404:
+        if code == 404:
             raise _SessionGone(str(data.get("error", "")))
-        if response.status_code == 413:
-            raise _TooLarge(len(content), str(data.get("error", "")))
-        if response.status_code != 200:
-            raise SandboxError(
-                f"the {self.describe()} refused {method} {path}: HTTP "
-                f"{response.status_code}: {data.get('error', data)}"
-            )
-        return data
+        if code == 413:
+            raise _TooLarge(size, str(data.get("error", "")))
+        raise SandboxError(
+            f"the {self.describe()} refused {method} {path}: HTTP {code}: {data.get('error', data)}"
+        )
 
     def stats(self) -> dict[str, Any]:
         """The server's counters (``GET /stats``)."""
@@ -290,6 +338,10 @@ class RemoteBackend:
         self._generation = -1
         self._journal: list[dict[str, Any]] = []
         self._closed = False
+        self._reset_due = False
+        """A reset deferred by :func:`deferred_resets`, to be sent with the next request."""
+        self._prefetched: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+        """The records :func:`call_together` fetched; valid until the next call or reset."""
         self.recoveries = 0
         """How many times this backend rebuilt its session on a restarted server."""
 
@@ -297,42 +349,35 @@ class RemoteBackend:
     def reset(self) -> None:
         self._check_open()
         self._journal = []
-        if self._session is not None and self._generation == self.server.generation:
-            try:
-                self._guarded(lambda: self.server.request("POST", self._path("reset")))
-                return
-            except SandboxError:
-                pass  # recovered below with a new session
-        self._recover(replay=False)
+        self._prefetched = None
+        if getattr(_DEFERRING, "on", False) and self._live():
+            self._reset_due = True
+            return
+        self._reset_now()
 
     def call(
         self, tool: str, api: str, arguments: Mapping[str, Any], *, delay_s: float = 0.0
     ) -> ToolResult:
         self._check_open()
+        self._prefetched = None
         if self._session is None:
             self.reset()
+        elif self._reset_due:
+            self._reset_now()
         body: dict[str, Any] = {"tool": tool, "api": api, "arguments": dict(arguments)}
         if delay_s > 0:
             body["delay_s"] = float(delay_s)
             body["timeout_s"] = self.call_timeout_s
-        start = time.perf_counter()
-        try:
-            data = self._call_once(body)
-        except _TooLarge as exc:  # arguments too large: bad input, as validation says it
-            return ToolResult(Status.BAD_INPUT, None, str(exc), time.perf_counter() - start)
-        if data is None:
-            return timeout_result(self.call_timeout_s)
-        result = self._result(data, time.perf_counter() - start)
-        if "delay_s" in body:
-            del body["delay_s"], body["timeout_s"]
-        if result.status is not Status.TIMEOUT:
-            self._journal.append(body)
-        return result
+        return self._answered(body, None, time.perf_counter())
 
     def records(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
         self._check_open()
+        if self._prefetched is not None:
+            return self._prefetched
         if self._session is None:
             return {}
+        if self._reset_due:
+            self._reset_now()
         httpx = require("httpx", "docker")
         try:
             data = self._recovering(lambda: self.server.request("GET", self._path("records")))
@@ -355,30 +400,106 @@ class RemoteBackend:
         if self._release is not None:
             self._release()
 
+    # ------------------------------------------------------------------ batches
+    def _op(self, call: dict[str, Any] | None) -> _Op | None:
+        """``call`` (or, if None, fetching the records) as an op of a ``POST /batch``, with
+        a deferred reset if one is due; None when it must be sent on its own (the backend
+        is closed, has no session on the running server, or the op would not fit a body)."""
+        if self._closed or not self._live():
+            return None
+        head = b'{"session":%s,"op":"%s","reset":%s' % (
+            _encode(self._session),
+            b"records" if call is None else b"call",
+            b"true" if self._reset_due else b"false",
+        )
+        data = head + b"}" if call is None else head + b',"call":' + _encode(call) + b"}"
+        limit = self.server.max_body_bytes
+        if limit is not None and len(data) + len(_BATCH_FRAME) > limit:
+            return None  # on its own it fits, or is refused as too large as it would be
+        if call is not None:
+            self._prefetched = None
+        return _Op(self, call, data, self._reset_due)
+
+    def _settle(self, op: _Op, outcome: dict[str, Any] | Exception, start: float) -> Any:
+        """What :meth:`call` returns (or, for a records op, None) given ``outcome``, the op's
+        answer in a batch or the error of its request (recovered from as :meth:`call` does)."""
+        if op.reset and isinstance(outcome, dict):
+            self._reset_due = False  # the server reset the session before the op
+        if op.call is not None:
+            return self._answered(op.call, outcome, start)
+        records = outcome.get("records") if isinstance(outcome, dict) else None
+        if isinstance(records, dict):
+            self._prefetched = records
+        return None  # a failed prefetch costs nothing: records() asks again
+
     # ------------------------------------------------------------------ internals
     def _check_open(self) -> None:
         if self._closed:
             raise SandboxError("backend is closed")
 
+    def _live(self) -> bool:
+        """Whether the backend has a session on the server as it now runs."""
+        return self._session is not None and self._generation == self.server.generation
+
     def _path(self, action: str) -> str:
         return f"/sessions/{self._session}/{action}"
 
-    def _call_once(self, body: dict[str, Any]) -> dict[str, Any] | None:
+    def _reset_now(self) -> None:
+        if self._live():
+            try:
+                self._guarded(lambda: self.server.request("POST", self._path("reset")))
+                self._reset_due = False
+                return
+            except SandboxError:
+                pass  # recovered below with a new session
+        self._recover(replay=False)
+
+    def _answered(
+        self, body: dict[str, Any], first: dict[str, Any] | Exception | None, start: float
+    ) -> ToolResult:
+        """The call's result: from ``first`` (its answer in a batch, or the error of that
+        request) or, when None, from a request sent now."""
+        try:
+            data = self._call_once(body, first)
+        except _TooLarge as exc:  # arguments too large: bad input, as validation says it
+            return ToolResult(Status.BAD_INPUT, None, str(exc), time.perf_counter() - start)
+        if data is None:
+            return timeout_result(self.call_timeout_s)
+        result = self._result(data, time.perf_counter() - start)
+        if "delay_s" in body:
+            del body["delay_s"], body["timeout_s"]
+        if result.status is not Status.TIMEOUT:
+            self._journal.append(body)
+        return result
+
+    def _call_once(
+        self, body: dict[str, Any], first: dict[str, Any] | Exception | None = None
+    ) -> dict[str, Any] | None:
         """The call's reply, or ``None`` when it hung past the timeout."""
         httpx = require("httpx", "docker")
         timeout = self.call_timeout_s + (_GRACE_S if "delay_s" in body else 0.0)
         try:
             return self._recovering(
-                lambda: self.server.request("POST", self._path("call"), body, timeout=timeout)
+                lambda: self.server.request("POST", self._path("call"), body, timeout=timeout),
+                first,
             )
         except httpx.TimeoutException:
             return None  # the server is alive but did not answer: status 5, the env goes on
 
-    def _recovering(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """``fn()``; if the server died or lost the session, recover once and retry."""
+    def _recovering(
+        self,
+        fn: Callable[[], dict[str, Any]],
+        first: dict[str, Any] | Exception | None = None,
+    ) -> dict[str, Any]:
+        """``fn()`` (or ``first``, the outcome of a request already sent); if the server died
+        or lost the session, recover once and retry with ``fn()``."""
         httpx = require("httpx", "docker")
         try:
-            return fn()
+            if first is None:
+                return fn()
+            if isinstance(first, Exception):
+                raise first
+            return first
         except httpx.TimeoutException:
             if self.server.alive():
                 raise
@@ -403,6 +524,7 @@ class RemoteBackend:
                 self.recoveries += 1
             self._generation = self.server.generation
             self._session = str(self.server.request("POST", "/sessions")["session"])
+            self._reset_due = False  # a new session starts from a fresh state
             if replay:
                 for body in self._journal:
                     self.server.request("POST", self._path("call"), body)
@@ -426,6 +548,105 @@ class RemoteBackend:
                 f"malformed call result from the {self.server.describe()}: {data!r:.300}"
             )
         return ToolResult(status, data["response"], error, duration, source)
+
+
+class _Op(NamedTuple):
+    """One backend's op in a batch."""
+
+    backend: RemoteBackend
+    call: dict[str, Any] | None
+    """The call's body (None: fetching the records)."""
+    data: bytes
+    """The op as the batch request carries it."""
+    reset: bool
+    """Whether the server resets the session first (a deferred reset)."""
+
+
+_BATCH_FRAME = b'{"ops":[]}'
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@contextlib.contextmanager
+def deferred_resets() -> Iterator[None]:
+    """While the block runs, ``reset()`` of a remote backend (in this thread) sends nothing:
+    the session is reset by the server together with the backend's next call or records
+    fetch -- in a batch, in the same request. What the episode sees does not change."""
+    before = getattr(_DEFERRING, "on", False)
+    _DEFERRING.on = True
+    try:
+        yield
+    finally:
+        _DEFERRING.on = before
+
+
+def call_together(
+    calls: Sequence[tuple[Backend, str, str, Mapping[str, Any], float]],
+    prefetch: Sequence[Backend] = (),
+) -> list[ToolResult | Exception]:
+    """``backend.call(tool, api, arguments, delay_s=delay_s)`` for each of ``calls``, made
+    together: per result, what that call would return, or the exception it would raise.
+
+    The calls of remote backends on one server (and the same ``call_timeout_s``) travel in
+    one ``POST /batch``, which also fetches the records of the ``prefetch`` backends (their
+    next ``records()`` sends no request); a failed op recovers exactly as its own request
+    would. Delayed calls, other backends, and a backend named twice are called in turn.
+    """
+    backends = [c[0] for c in calls] + list(prefetch)
+    distinct = len({id(b) for b in backends}) == len(backends)
+    out: list[ToolResult | Exception | None] = [None] * len(calls)
+    groups: dict[tuple[ServerHandle, float], list[tuple[int, _Op]]] = {}
+    for k, (backend, tool, api, arguments, delay_s) in enumerate(calls):
+        op = None
+        if distinct and not delay_s and isinstance(backend, RemoteBackend):
+            op = backend._op({"tool": tool, "api": api, "arguments": dict(arguments)})
+        if op is None:
+            try:
+                out[k] = backend.call(tool, api, arguments, delay_s=delay_s)
+            except Exception as exc:
+                out[k] = exc
+        else:
+            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((k, op))
+    for backend in prefetch if distinct else ():
+        if isinstance(backend, RemoteBackend) and (op := backend._op(None)) is not None:
+            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((-1, op))
+    for (server, timeout), items in groups.items():
+        for chunk in _chunks(items, server.max_body_bytes):
+            start = time.perf_counter()
+            outcomes: Sequence[dict[str, Any] | Exception]
+            try:
+                outcomes = server.request_batch([op.data for _, op in chunk], timeout)
+            except Exception as exc:  # the whole request failed: so did each op's
+                outcomes = [exc] * len(chunk)
+            for (k, op), outcome in zip(chunk, outcomes):
+                try:
+                    result = op.backend._settle(op, outcome, start)
+                except Exception as exc:
+                    result = exc
+                if k >= 0:
+                    out[k] = result
+    done = [r for r in out if r is not None]
+    assert len(done) == len(calls)
+    return done
+
+
+def _chunks(items: list[tuple[int, _Op]], max_bytes: int | None) -> Iterator[list[tuple[int, _Op]]]:
+    """``items`` in batches of at most :data:`MAX_BATCH_OPS` ops and ``max_bytes`` bytes."""
+    chunk: list[tuple[int, _Op]] = []
+    size = len(_BATCH_FRAME)
+    for item in items:
+        n = len(item[1].data) + 1
+        if chunk and (
+            len(chunk) >= MAX_BATCH_OPS or (max_bytes is not None and size + n > max_bytes)
+        ):
+            yield chunk
+            chunk, size = [], len(_BATCH_FRAME)
+        chunk.append(item)
+        size += n
+    if chunk:
+        yield chunk
 
 
 class ExternalServer(ServerHandle):

@@ -17,6 +17,12 @@ protocol itself):
                              ``{"status", "response", "error"}``
 ``GET /sessions/ID/records`` ``{"records": {...}}``: what stateful APIs wrote (for checking)
 ``DELETE /sessions/ID``      close the session
+``POST /batch``              ``{"ops": [{"session", "op": "call" | "records"[, "reset":
+                             true][, "call": {...}]}, ...]}`` -> ``{"results": [{"code",
+                             "body"}, ...]}``: several sessions' calls and records in one
+                             request, each op answered as its own request would be (its
+                             HTTP code and body); ``"reset": true`` resets the session
+                             first. Delayed calls are sent on their own
 ===========================  =============================================================
 
 HTTP 404 is an unknown session or path, 400 a malformed request (the reason in
@@ -64,12 +70,15 @@ from steptool_env.world.domain import api_table, build_world
 from steptool_env.world.state import WorldState
 from steptool_env.world.suite import SuiteConfig
 
-PROTOCOL = 1
-"""Version of the request/response format above; client and server must agree."""
+PROTOCOL = 2
+"""Version of the request/response format above; client and server must agree (2 added
+``POST /batch``)."""
 READY_PREFIX = "STEPTOOL-SANDBOX READY "
 MAX_HEAD_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 256
 """Deepest nesting of arrays/objects in a request body (argument validation allows 32)."""
+MAX_BATCH_OPS = 4096
+"""Ops in one ``POST /batch`` at most (the client splits larger batches)."""
 _PIPELINE_BYTES = 64 * 1024
 """What a connection reads ahead while its call is delayed (then it reads no more)."""
 _BACKLOG = 128
@@ -240,6 +249,7 @@ class ApiService:
         self._expired = 0
         self._started = time.monotonic()
         self._requests = 0
+        self._batches = 0
         self._calls_by_status: Counter[int] = Counter()
         self._http_errors: Counter[int] = Counter()
         self.transport_stats: Callable[[], dict[str, int]] = dict
@@ -265,15 +275,12 @@ class ApiService:
         if parts == ["sessions"]:
             _allow(method, "POST")
             return 200, {"session": self._create()}
+        if parts == ["batch"]:
+            _allow(method, "POST")
+            return 200, {"results": self._batch(_json_body(body))}
         if len(parts) in (2, 3) and parts[0] == "sessions":
             sid = parts[1]
-            state = self.sessions.get(sid)
-            if state is None:
-                raise _HttpError(
-                    404, f"no session {sid[:64]!r} (closed, expired, or the server restarted)"
-                )
-            del self._used[sid]  # now the most recently used
-            self._used[sid] = self.clock()
+            state = self._session(sid)
             action = parts[2] if len(parts) == 3 else ""
             if action == "":
                 _allow(method, "DELETE")
@@ -288,8 +295,64 @@ class ApiService:
                 return 200, {"records": state.records}
             if action == "call":
                 _allow(method, "POST")
-                return self._call(sid, _json_body(body))
+                return self._call(sid, *_call_fields(_json_body(body)))
         raise _HttpError(404, f"no endpoint {method} /{'/'.join(parts)}")
+
+    def _session(self, sid: str) -> WorldState:
+        """The state of session ``sid``, now its most recently used; 404 if there is none."""
+        state = self.sessions.get(sid)
+        if state is None:
+            raise _HttpError(
+                404, f"no session {sid[:64]!r} (closed, expired, or the server restarted)"
+            )
+        del self._used[sid]  # now the most recently used
+        self._used[sid] = self.clock()
+        return state
+
+    def _batch(self, req: dict[str, Any]) -> list[dict[str, Any]]:
+        ops = req.get("ops")
+        if not isinstance(ops, list) or not ops:
+            raise _HttpError(400, 'a batch needs a non-empty "ops" array')
+        if len(ops) > MAX_BATCH_OPS:
+            raise _HttpError(400, f"a batch has at most {MAX_BATCH_OPS} ops, not {len(ops)}")
+        self._batches += 1
+        results = []
+        for op in ops:  # one op's error is its own: the others are answered all the same
+            try:
+                code, payload = self._op(op)
+            except _HttpError as exc:
+                self._http_errors[exc.code] += 1
+                code, payload = exc.code, {"error": exc.message}
+            results.append({"code": code, "body": payload})
+        return results
+
+    def _op(self, op: Any) -> tuple[int, dict[str, Any]]:
+        """One op of a batch, answered as its own request would be."""
+        if not isinstance(op, dict):
+            raise _HttpError(400, "each op of a batch must be an object")
+        sid, kind, reset = op.get("session"), op.get("op"), op.get("reset", False)
+        if not isinstance(sid, str) or kind not in ("call", "records") or type(reset) is not bool:
+            raise _HttpError(
+                400,
+                'an op needs a "session" string, "op": "call" or "records", and "reset" '
+                "true or false if any",
+            )
+        call_fields = None
+        if kind == "call":
+            call = op.get("call")
+            if not isinstance(call, dict):
+                raise _HttpError(400, 'a call op needs a "call" object')
+            call_fields = _call_fields(call)
+            if call_fields[3] or call_fields[4]:
+                raise _HttpError(400, "a delayed call is sent on its own, not in a batch")
+        state = self._session(sid)
+        if reset:
+            state = self.sessions[sid] = self._new_state()
+        if call_fields is None:
+            return 200, {"records": state.records}
+        result = self._call(sid, *call_fields)
+        assert not isinstance(result, Delayed)  # no delay: answered now
+        return result
 
     def _create(self) -> str:
         limit = self.limits.max_sessions
@@ -322,16 +385,15 @@ class ApiService:
         self._expired += len(stale)
         return len(stale)
 
-    def _call(self, sid: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]] | Delayed:
-        tool, api, arguments = req.get("tool"), req.get("api"), req.get("arguments")
-        if not isinstance(tool, str) or not isinstance(api, str) or not isinstance(arguments, dict):
-            raise _HttpError(400, 'a call needs "tool" and "api" strings and an "arguments" object')
-        delay, timeout = req.get("delay_s", 0.0), req.get("timeout_s", 0.0)
-        for name, value in (("delay_s", delay), ("timeout_s", timeout)):
-            if type(value) not in (int, float):  # not bool: true is no number of seconds
-                raise _HttpError(400, f'"{name}" must be a number of seconds, not {value!r:.40}')
-            if not 0 <= value < 1e6:
-                raise _HttpError(400, f'"{name}" must be seconds >= 0, not {value!r:.40}')
+    def _call(
+        self,
+        sid: str,
+        tool: str,
+        api: str,
+        arguments: dict[str, Any],
+        delay: float,
+        timeout: float,
+    ) -> tuple[int, dict[str, Any]] | Delayed:
         if delay > self.limits.max_delay_s:
             raise _HttpError(
                 400,
@@ -368,6 +430,7 @@ class ApiService:
         return {
             "uptime_s": round(time.monotonic() - self._started, 3),
             "requests": self._requests,
+            "batches": self._batches,
             "calls": sum(self._calls_by_status.values()),
             "calls_by_status": {str(k): v for k, v in sorted(self._calls_by_status.items())},
             "http_errors": {str(k): v for k, v in sorted(self._http_errors.items())},
@@ -383,6 +446,21 @@ class _HttpError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _call_fields(req: dict[str, Any]) -> tuple[str, str, dict[str, Any], float, float]:
+    """``tool``, ``api``, ``arguments``, ``delay_s`` and ``timeout_s`` of a call body (400 if
+    malformed)."""
+    tool, api, arguments = req.get("tool"), req.get("api"), req.get("arguments")
+    if not isinstance(tool, str) or not isinstance(api, str) or not isinstance(arguments, dict):
+        raise _HttpError(400, 'a call needs "tool" and "api" strings and an "arguments" object')
+    delay, timeout = req.get("delay_s", 0.0), req.get("timeout_s", 0.0)
+    for name, value in (("delay_s", delay), ("timeout_s", timeout)):
+        if type(value) not in (int, float):  # not bool: true is no number of seconds
+            raise _HttpError(400, f'"{name}" must be a number of seconds, not {value!r:.40}')
+        if not 0 <= value < 1e6:
+            raise _HttpError(400, f'"{name}" must be seconds >= 0, not {value!r:.40}')
+    return tool, api, arguments, delay, timeout
 
 
 def _allow(method: str, expected: str) -> None:
