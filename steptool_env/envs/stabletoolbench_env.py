@@ -31,10 +31,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from steptool_env.envs.parsing import ParsedCall
-from steptool_env.envs.step_result import Effect
+from steptool_env.envs.step_result import Effect, ToolCall
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError
+from steptool_env.sandbox import ToolResult
 from steptool_env.stabletoolbench.judge import (
     DEFAULT_IS_SOLVED_RULE,
     IS_SOLVED_RULES,
@@ -44,7 +44,6 @@ from steptool_env.stabletoolbench.judge import (
     lenient_is_solved,
 )
 from steptool_env.stabletoolbench.suite import StbSuite
-from steptool_env.tools.spec import ApiSpec
 from steptool_env.tools.status import Status
 from steptool_env.world.suite import Task
 
@@ -138,9 +137,10 @@ class StableToolBenchEnv(ToolUseEnv):
         self._responses = []
         return super().reset(seed=seed, options=options)
 
-    def _execute(self, api: ApiSpec, parsed: ParsedCall, args: dict[str, Any]) -> Effect:
-        effect = super()._execute(api, parsed, args)
+    def _execute(self, call: ToolCall, result: ToolResult | None = None) -> Effect:
+        effect = super()._execute(call, result)
         if effect.status is Status.OK:  # keep a success's raw response for the grounded rule
+            parsed = call.parsed
             self._responses.append(
                 (parsed.function, dict(parsed.arguments), effect.body.get("response"))
             )

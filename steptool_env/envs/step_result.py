@@ -2,12 +2,16 @@
 
 ``ToolUseEnv.step`` is a short pipeline (see its docstring)::
 
-    parse → act (resolve → validate → execute, or Finish) → progress → score → render
+    parse → act (resolve → validate → ToolCall, or Finish → FinalAnswer)
+          → execute the ToolCall / judge the FinalAnswer → progress → score → render
 
-Acting yields an :class:`Effect` (the status, the response body and where it came from);
-the whole step is a :class:`StepResult`, from which ``info`` is built in one place
-(:meth:`StepResult.info`). Both are NamedTuples: immutable, typed and cheap to build on the
-hot path (a frozen dataclass costs several times more per instance).
+Acting decides without the backend: an :class:`Effect` at once (the status, the response
+body), or a :class:`ToolCall` to run or a :class:`FinalAnswer` to judge, which become one. The
+step up to there is a :class:`PendingStep`, so that a batch of envs can run the backend work
+of all their pending steps together before finishing each. The whole step is a
+:class:`StepResult`, from which ``info`` is built in one place (:meth:`StepResult.info`). All
+are NamedTuples: immutable, typed and cheap to build on the hot path (a frozen dataclass
+costs several times more per instance).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from steptool_env.envs.parsing import ParseResult
+from steptool_env.envs.parsing import ParsedCall, ParseResult
 from steptool_env.rewards.components import StepOutcome
+from steptool_env.sandbox.faults import Fault
+from steptool_env.tools.spec import ApiSpec
 from steptool_env.tools.status import API_FAILURES, Status
 
 
@@ -42,6 +48,39 @@ class Effect(NamedTuple):
     """True when the action was a valid ``Finish`` (answer or give-up)."""
     is_solved: float = 0.0
     """IsSolved of a final answer (0.0 otherwise)."""
+
+
+class ToolCall(NamedTuple):
+    """A resolved and validated call, for the backend to run (or its injected fault)."""
+
+    api: ApiSpec
+    parsed: ParsedCall
+    arguments: dict[str, Any]
+    """The validated arguments: what the backend receives."""
+    fault: Fault | None = None
+    """The fault injected into this call: a failure answers in its place (the backend never
+    sees the call), a slow response delays it."""
+
+    @property
+    def runs(self) -> bool:
+        """Whether the backend runs the call (no fault, or only a slow response)."""
+        return self.fault is None or self.fault.delay_s > 0
+
+
+class FinalAnswer(NamedTuple):
+    """A well-formed ``Finish`` with an answer, to be judged."""
+
+    text: str
+
+
+class PendingStep(NamedTuple):
+    """A step decided up to its backend work (see ``ToolUseEnv._begin_step``)."""
+
+    action: object
+    """The action as given."""
+    parsed: ParseResult
+    acted: Effect | ToolCall | FinalAnswer
+    """What acting decided: an effect already, or the call to run or the answer to judge."""
 
 
 class Turn(NamedTuple):

@@ -56,7 +56,14 @@ from gymnasium.vector import AutoresetMode
 
 from steptool_env.envs.parsing import ParsedCall, ParseFailure, ParseResult, get_parser
 from steptool_env.envs.prompts import PRINTABLE, PROMPT_STYLES, dumps, system_prompt, to_ascii
-from steptool_env.envs.step_result import Effect, StepResult, Turn
+from steptool_env.envs.step_result import (
+    Effect,
+    FinalAnswer,
+    PendingStep,
+    StepResult,
+    ToolCall,
+    Turn,
+)
 from steptool_env.errors import ConfigError, RenderModeError, TaskError, check_int
 from steptool_env.rewards import GoldTracker, StepOutcome, gold_index, make_shaper
 from steptool_env.sandbox import Backend, FaultConfig, FaultInjector, ToolResult, make_backend
@@ -263,15 +270,38 @@ class ToolUseEnv(gym.Env[str, str]):
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """One step, as a pipeline of overridable stages (each returns a typed record):
-        :meth:`_parse_action` → :meth:`_act` (:meth:`_resolve`, :meth:`_validate`,
-        :meth:`_execute`, or :meth:`_finish`) → :meth:`_progress` → the shaper → :meth:`_render`;
-        ``info`` is built from the :class:`~steptool_env.envs.step_result.StepResult`."""
+        :meth:`_parse_action` → :meth:`_act` (:meth:`_resolve` → :meth:`_validate` → a
+        ``ToolCall``, or :meth:`_finish` → a ``FinalAnswer``) → :meth:`_execute` the call or
+        :meth:`_judge_answer` → :meth:`_progress` → the shaper → :meth:`_render`; ``info`` is
+        built from the :class:`~steptool_env.envs.step_result.StepResult`.
+
+        It is :meth:`_begin_step` (everything decided without the backend) then
+        :meth:`_end_step`; :func:`~steptool_env.envs.batch_step.step_together` runs the backend
+        work of many envs' steps together in between."""
+        return self._end_step(self._begin_step(action))
+
+    def _begin_step(self, action: object) -> PendingStep:
+        """The step up to its backend work: parsed, and acted on without the backend."""
         if self._done or self.task is None:
             raise TaskError("the episode is over: call reset() before step()")
         self._t += 1
-        task = self.task
         parsed = self._parse_action(action)
-        effect = self._act(parsed, task)
+        return PendingStep(action, parsed, self._act(parsed, self.task))
+
+    def _end_step(
+        self, pending: PendingStep, result: ToolResult | None = None
+    ) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        """The rest of the step: its backend work (for a call, unless ``result``, the call's
+        result obtained together with other envs', is given), progress, reward, observation."""
+        task = self.task
+        assert task is not None
+        action, parsed, acted = pending
+        if isinstance(acted, ToolCall):
+            effect = self._execute(acted, result)
+        elif isinstance(acted, FinalAnswer):
+            effect = self._judge_answer(acted, task)
+        else:
+            effect = acted
         nodes, new_call = self._progress(effect)
         truncated = not effect.final and self._t >= self.max_steps
         outcome = StepOutcome(
@@ -286,15 +316,17 @@ class ToolUseEnv(gym.Env[str, str]):
             len(task.gold),
         )
         reward = self.shaper(outcome)
-        result = StepResult(
+        stepped = StepResult(
             self._t, effect, nodes, outcome, reward, self._render(effect.body, effect.status)
         )
-        self._record(action if isinstance(action, str) else "", parsed, result)
+        self._record(action if isinstance(action, str) else "", parsed, stepped)
         self._done = effect.final or truncated
         obs = (
-            result.observation if self.observation_mode == "last" else "\n\n".join(self._transcript)
+            stepped.observation
+            if self.observation_mode == "last"
+            else "\n\n".join(self._transcript)
         )
-        info = result.info(self.reward_mode, task.task_id)
+        info = stepped.info(self.reward_mode, task.task_id)
         return self._clip_obs(obs), reward, effect.final, truncated, info
 
     def render(self) -> str | None:
@@ -326,20 +358,22 @@ class ToolUseEnv(gym.Env[str, str]):
             )
         return self._parse(action)
 
-    def _act(self, parsed: ParseResult, task: Task) -> Effect:
-        """Resolve, validate and execute a parsed call, or judge a ``Finish``."""
+    def _act(self, parsed: ParseResult, task: Task) -> Effect | ToolCall | FinalAnswer:
+        """Resolve and validate a parsed call (drawing its injected fault, if any), or check a
+        ``Finish``; what needs the backend is left to :meth:`_end_step`."""
         if isinstance(parsed, ParseFailure):
             body = {"error": f"Could not parse the action: {parsed.message}.", "response": ""}
             return Effect(Status.BAD_INPUT, body, parsed.kind)
         if parsed.function == FINISH:
-            return self._finish(parsed.arguments, task)
+            return self._finish(parsed.arguments)
         api = self._resolve(parsed.function)
         if isinstance(api, Effect):
             return api
         args = self._validate(api, parsed)
         if isinstance(args, Effect):
             return args
-        return self._execute(api, parsed, args)
+        fault = self._injector.draw() if self._injector is not None else None
+        return ToolCall(api, parsed, args, fault)
 
     def _resolve(self, function: str) -> ApiSpec | Effect:
         """The offered API named ``function``, or status 1."""
@@ -361,21 +395,24 @@ class ToolUseEnv(gym.Env[str, str]):
             body = {"error": f"Invalid arguments for {parsed.function}: {exc}", "response": ""}
             return Effect(Status.BAD_INPUT, body, "invalid_arguments", parsed.function)
 
-    def _execute(self, api: ApiSpec, parsed: ParsedCall, args: dict[str, Any]) -> Effect:
-        """Run the call on the backend (or an injected fault in its place)."""
-        fault = self._injector.draw() if self._injector is not None else None
-        if fault is None:
-            result = self.backend.call(api.tool_name, api.api_name, args)
-        elif fault.delay_s:
-            result = self.backend.call(api.tool_name, api.api_name, args, delay_s=fault.delay_s)
-        else:
-            result = ToolResult(fault.status, None, fault.message, source="fault")
+    def _execute(self, call: ToolCall, result: ToolResult | None = None) -> Effect:
+        """Run the call on the backend, unless ``result`` (its result, run together with other
+        envs' calls) is given; an injected failure answers in its place."""
+        fault, api, args = call.fault, call.api, call.arguments
+        if result is None:
+            if fault is None:
+                result = self.backend.call(api.tool_name, api.api_name, args)
+            elif fault.delay_s:
+                result = self.backend.call(api.tool_name, api.api_name, args, delay_s=fault.delay_s)
+            else:
+                result = ToolResult(fault.status, None, fault.message, source="fault")
         kind = fault.kind if fault is not None else ""
+        function = call.parsed.function
         if result.ok:
             body = {"error": "", "response": result.response}
-            return Effect(result.status, body, "", parsed.function, args, kind, result.source)
+            return Effect(result.status, body, "", function, args, kind, result.source)
         body = {"error": result.error, "response": ""}
-        return Effect(result.status, body, "api_error", parsed.function, args, kind, result.source)
+        return Effect(result.status, body, "api_error", function, args, kind, result.source)
 
     def _progress(self, effect: Effect) -> tuple[tuple[int, ...], bool]:
         """The gold nodes a successful call newly satisfies, and whether it is a new call."""
@@ -414,7 +451,8 @@ class ToolUseEnv(gym.Env[str, str]):
             )
         return cached
 
-    def _finish(self, args: Mapping[str, Any], task: Task) -> Effect:
+    def _finish(self, args: Mapping[str, Any]) -> Effect | FinalAnswer:
+        """A give-up or a malformed ``Finish`` as its effect; an answer, to be judged."""
         rtype = args.get("return_type")
         if rtype == "give_up_and_restart":
             body = {"error": "", "response": "You gave up."}
@@ -429,8 +467,12 @@ class ToolUseEnv(gym.Env[str, str]):
         if not isinstance(answer, str):
             body = {"error": "Finish needs final_answer as a string.", "response": ""}
             return Effect(Status.BAD_INPUT, body, "invalid_finish", FINISH)
+        return FinalAnswer(answer)
+
+    def _judge_answer(self, answer: FinalAnswer, task: Task) -> Effect:
+        """The effect of a final answer, with its IsSolved from :meth:`_judge`."""
         body = {"error": "", "response": "Final answer received."}
-        solved = self._judge(task, answer)
+        solved = self._judge(task, answer.text)
         return Effect(Status.FINAL_ANSWER, body, "", FINISH, final=True, is_solved=solved)
 
     def _judge(self, task: Task, answer: str) -> float:
