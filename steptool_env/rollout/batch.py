@@ -7,6 +7,12 @@ flight; the loop asks the agent again only when every step of the turn is back, 
 the back-pressure). What an agent may read of env ``i`` between turns comes from
 ``env(i)``: the env itself when local, a read-only mirror when remote.
 
+Local envs with an ``http`` or ``docker`` backend are stepped together
+(:func:`~steptool_env.envs.batch_step.step_together`): the tool calls of a turn go to each
+server in one request, and an episode's reset travels with its first call, so a turn of
+many envs costs one round trip instead of one per env (and per reset). The outcomes are
+exactly those of stepping the envs in turn.
+
 A failure of one env -- an :class:`~steptool_env.errors.InfrastructureError` (a backend,
 provider or lost worker) or any unexpected exception (a bug in an env, a wrapper or our own
 code) -- is returned as a :class:`Failure` in that env's
@@ -16,11 +22,13 @@ are raised.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from steptool_env.envs.batch_step import can_step_together, is_remote, step_together
 from steptool_env.envs.tool_use_env import ToolUseEnv
 from steptool_env.errors import ConfigError
 from steptool_env.rollout.records import EpisodeSpec
@@ -90,11 +98,13 @@ def _unwrap(env: Any) -> ToolUseEnv:
 
 
 class LocalEnvs(EnvBatch):
-    """Envs in this process (gym-wrapped or bare :class:`ToolUseEnv`), stepped in turn."""
+    """Envs in this process (gym-wrapped or bare :class:`ToolUseEnv`): those with a remote
+    backend stepped together, the others in turn."""
 
     def __init__(self, envs: Sequence[Any]) -> None:
         self.envs = list(envs)
         self.bases = [_unwrap(e) for e in self.envs]
+        self._remote = any(is_remote(b.backend) for b in self.bases)
 
     def __len__(self) -> int:
         return len(self.envs)
@@ -104,21 +114,34 @@ class LocalEnvs(EnvBatch):
 
     def reset(self, items: Sequence[tuple[int, EpisodeSpec]]) -> list[ResetOut | Failure]:
         out: list[ResetOut | Failure] = []
-        for i, spec in items:
-            try:
-                out.append(self.envs[i].reset(seed=spec.seed, options={"task_id": spec.task_id}))
-            except Exception as exc:
-                out.append(Failure.of(exc))
+        with _resets_deferred(self._remote):
+            for i, spec in items:
+                try:
+                    options = {"task_id": spec.task_id}
+                    out.append(self.envs[i].reset(seed=spec.seed, options=options))
+                except Exception as exc:
+                    out.append(Failure.of(exc))
         return out
 
     def step(self, items: Sequence[tuple[int, str]]) -> list[StepOut | Failure]:
-        out: list[StepOut | Failure] = []
-        for i, action in items:
-            try:
-                out.append(self.envs[i].step(action))
-            except Exception as exc:
-                out.append(Failure.of(exc))
-        return out
+        out: list[StepOut | Failure | None] = [None] * len(items)
+        together = (
+            [k for k, (i, _) in enumerate(items) if can_step_together(self.envs[i])]
+            if self._remote
+            else []
+        )
+        if len(together) > 1:
+            envs = [self.bases[items[k][0]] for k in together]
+            outcomes = step_together(envs, [items[k][1] for k in together])
+            for k, outcome in zip(together, outcomes):
+                out[k] = Failure.of(outcome) if isinstance(outcome, Exception) else outcome
+        for k, (i, action) in enumerate(items):
+            if out[k] is None:
+                try:
+                    out[k] = self.envs[i].step(action)
+                except Exception as exc:
+                    out[k] = Failure.of(exc)
+        return [o for o in out if o is not None]
 
     def task_meta(self, i: int, task_id: str) -> tuple[str, str]:
         task = self.bases[i].suite.task(task_id)
@@ -127,6 +150,15 @@ class LocalEnvs(EnvBatch):
     def close(self) -> None:
         for e in self.envs:
             e.close()
+
+
+def _resets_deferred(remote: bool) -> contextlib.AbstractContextManager[None]:
+    """Remote backends' resets sent with their next call (see ``deferred_resets``)."""
+    if not remote:
+        return contextlib.nullcontext()
+    from steptool_env.sandbox.remote import deferred_resets  # loaded: a remote backend exists
+
+    return deferred_resets()
 
 
 def as_batch(envs: Sequence[Any] | EnvBatch) -> EnvBatch:
