@@ -23,6 +23,7 @@ from steptool_env.world.tasks import Task
 
 QUOTED_VALUES = 3
 """Salient values the oracle quotes from each relevant response (StableToolBench)."""
+_MAX_TEXTS = 100_000
 
 
 class OracleAgent:
@@ -30,6 +31,10 @@ class OracleAgent:
 
     def __init__(self) -> None:
         self._cursor: dict[int, int] = {}
+        self._texts: dict[tuple[str, str, str, int], str] = {}
+        """Gold-call texts already written, by (parser, task id, function name, position):
+        a text is a function of those, and formatting it (JSON of the arguments) costs
+        more than the env's step. At most ``_MAX_TEXTS`` are kept."""
 
     def config(self) -> dict[str, Any]:
         return {"agent": self.name}
@@ -47,7 +52,14 @@ class OracleAgent:
         if i < len(task.gold):
             g = task.gold[i]
             fn = view.env.function_of(g.tool, g.api)
-            return format_action(view.parser, fn, g.arguments, f"Step {i + 1} of the plan.")
+            key = (view.parser, task.task_id, fn, i)
+            text = self._texts.get(key)
+            if text is None:
+                if len(self._texts) >= _MAX_TEXTS:
+                    self._texts.clear()
+                text = format_action(view.parser, fn, g.arguments, f"Step {i + 1} of the plan.")
+                self._texts[key] = text
+            return text
         return format_action(
             view.parser,
             FINISH,

@@ -52,6 +52,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 from gymnasium import spaces
+from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
 
 from steptool_env.envs.parsing import ParsedCall, ParseFailure, ParseResult, get_parser
@@ -231,10 +232,34 @@ class ToolUseEnv(gym.Env[str, str]):
         self.split = split
 
     # ------------------------------------------------------------------ gym API
+    # Lazy seeding. ``reset(seed=s)`` in Gymnasium builds ``np_random`` from ``s`` at once
+    # (a PCG64 seeded through SeedSequence: ~40 µs, more than a whole step), but the env
+    # draws from it only to pick a task when no ``task_id`` is given. So the seed is kept and
+    # the generator built from it on first use: the same generator, the same draws, and
+    # Gymnasium's own attributes (``_np_random``, ``np_random``, ``np_random_seed``) behave
+    # as if it had been built at reset (``check_env`` runs over every registered id).
+    _rng: Any = None
+    _rng_seed: int | None = None
+
+    @property
+    def _np_random(self) -> Any:
+        if self._rng is None and self._rng_seed is not None:
+            self._rng, _ = seeding.np_random(self._rng_seed)
+            self._rng_seed = None
+        return self._rng
+
+    @_np_random.setter
+    def _np_random(self, value: Any) -> None:
+        self._rng, self._rng_seed = value, None
+
     def reset(
         self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        super().reset(seed=seed)
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                seeding.np_random(seed)  # Gymnasium's own error for a bad seed
+            self._rng, self._rng_seed, self._np_random_seed = None, seed, seed
+        super().reset()
         task = self._choose_task(options)
         self.task = task
         prompt, self._offered = self._prompt(task)

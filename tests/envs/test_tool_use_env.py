@@ -195,3 +195,27 @@ def test_observation_truncation(suite: Suite) -> None:
     e.reset(options={"task_id": task.task_id})
     obs, *_ = e.step(gold_actions(suite, task)[0])
     assert len(obs) <= 64 and obs.endswith("[truncated]")
+
+
+def test_lazy_seeding_gives_gymnasiums_generator() -> None:
+    """reset(seed) keeps the seed and builds np_random on first use: the same generator, in
+    the same state, as Gymnasium's eager seeding, whatever comes in between."""
+    import numpy as np
+    from gymnasium.utils import seeding
+
+    env = ToolUseEnv(split="train")
+    some_task = env.tasks[5].task_id
+    env.reset(seed=11, options={"task_id": some_task})  # no draw: the generator waits
+    assert env.np_random_seed == 11
+    env.reset(options={"task_id": some_task})  # an unseeded reset keeps the pending seed
+    expected = seeding.np_random(11)[0].integers(1000, size=8)
+    assert np.array_equal(env.np_random.integers(1000, size=8), expected)
+
+    a, b = ToolUseEnv(split="train"), ToolUseEnv(split="train")
+    tasks = [a.reset(seed=3)[1]["task_id"], *(a.reset()[1]["task_id"] for _ in range(4))]
+    rng = seeding.np_random(3)[0]
+    assert tasks == [b.tasks[int(rng.integers(len(b.tasks)))].task_id for _ in range(5)]
+    with pytest.raises(gym.error.Error):
+        a.reset(seed=-1)
+    a.np_random = np.random.default_rng(0)  # set by hand: Gymnasium's seed of -1
+    assert a.np_random_seed == -1
