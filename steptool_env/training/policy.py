@@ -195,7 +195,7 @@ def load_policy(
             )
             model = peft.get_peft_model(model, lora)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        _checkpoint_activations(model)
     model.eval()
     value_head = None
     if with_value:
@@ -209,6 +209,18 @@ def load_policy(
     policy = Policy(model, tokenizer, value_head, cfg.dtype)
     policy.gradient_checkpointing = cfg.gradient_checkpointing
     return policy
+
+
+def _checkpoint_activations(model: Any) -> None:
+    """Activation (gradient) checkpointing on, by the name this transformers version uses:
+    ``activation_checkpointing_enable`` (>= 5.2x; the old name is deprecated there) or
+    ``gradient_checkpointing_enable``; non-reentrant either way."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(
+            activation_checkpointing_kwargs={"use_reentrant": False}
+        )
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def make_optimizer(policy: Policy, cfg: TrainConfig) -> Any:

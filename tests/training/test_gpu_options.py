@@ -76,11 +76,16 @@ def test_gradient_checkpointing_gives_the_same_gradients(tiny_model: Path, tmp_p
     for checkpointing in (False, True):
         cfg = _cfg(tiny_model, tmp_path / "g", lora_r=0, gradient_checkpointing=checkpointing)
         policy = load_policy(cfg, str(tiny_model), with_value=False)
+        runs = []  # the first layer's MLP runs again in the backward pass when on (a pre-hook:
+        # the recomputation stops as soon as it has what the backward needs)
+        mlp = policy.model.model.layers[0].mlp
+        mlp.register_forward_pre_hook(lambda *_, runs=runs: runs.append(1))
         with policy.learning():
             assert policy.model.training == checkpointing
             out = forward(policy.model, None, seqs, policy.pad_id)
             (-out.logprobs.sum()).backward()
         assert not policy.model.training
+        assert len(runs) == (2 if checkpointing else 1)
         grads.append(np.concatenate([p.grad.flatten().numpy() for p in policy.model.parameters()]))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
 
