@@ -6,9 +6,9 @@
 # subsets (the first $LIMIT tasks of each, seed 0, greedy, compact prompt, $MAX_STEPS steps).
 #   bash benchmarks/lm_evidence.sh [RUNS_FOLDER] [STAGE...]   (default runs/lm-evidence, all)
 # Stages: base sft ppo-step ppo-outcome grpo bench board (board: one leaderboard of every
-# arm benched so far, in $RUNS/board). Every stage resumes where it stopped (the
-# trainer from its latest checkpoint, the bench from its episodes), so rerun the same command
-# after an interruption. Set DEVICE=cuda on a GPU.
+# arm benched so far and the RL arms' training curves, in $RUNS/board). Every stage resumes
+# where it stopped (the trainer from its latest checkpoint, the bench from its episodes), so
+# rerun the same command after an interruption. Set DEVICE=cuda on a GPU.
 # SCALE=gpu runs the full-scale recipe instead: Qwen2.5-1.5B-Instruct (a hub id: downloaded,
 # so HF_HUB_OFFLINE is not set) with agents/{sft,ppo,grpo}-qwen-gpu.toml on CUDA, benched on
 # the first 50 tasks of each test subset with 12 steps (LIMIT and MAX_STEPS still override).
@@ -63,7 +63,15 @@ for stage in $STAGES; do
     board)
       mkdir -p "$RUNS/board"
       cat "$RUNS"/bench-*/episodes.jsonl > "$RUNS/board/episodes.jsonl"
-      steptool leaderboard "$RUNS/board" ;;
+      steptool leaderboard "$RUNS/board"
+      arms=() labels=()
+      for arm in ppo-step ppo-outcome grpo; do
+        if [ -f "$RUNS/$arm/metrics.jsonl" ]; then arms+=("$RUNS/$arm"); labels+=("$arm"); fi
+      done
+      if [ ${#arms[@]} -gt 0 ]; then
+        steptool train plot "${arms[@]}" --labels "$(IFS=,; echo "${labels[*]}")" \
+          --out "$RUNS/board/rl_curves.png"
+      fi ;;
     *) echo "unknown stage: $stage" >&2; exit 2 ;;
   esac
 done
