@@ -215,12 +215,13 @@ def forward(
 
 
 def _run(model: Any, ids: Any, mask: Any) -> Any:
+    """One pass over whole sequences: hidden states, no KV cache (nothing is decoded after
+    it; a cache would hold every layer's keys and values of every token for nothing)."""
+    kwargs = dict(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
     try:
-        return model(
-            input_ids=ids, attention_mask=mask, output_hidden_states=True, logits_to_keep=1
-        )
+        return model(**kwargs, logits_to_keep=1)
     except TypeError:  # models without logits_to_keep compute every position's logits
-        return model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        return model(**kwargs)
 
 
 def _project(model: Any, hidden: Any) -> Any:

@@ -159,3 +159,19 @@ def test_a_float16_run_trains_and_resumes_exactly(tiny_model: Path, tmp_path: Pa
     shutil.rmtree(cfg.out / "final")
     train(cfg, resume=True)
     assert _strip(read_metrics(cfg.out)) == full
+
+
+def test_scoring_and_learning_build_no_kv_cache(tiny_model: Path, tmp_path: Path) -> None:
+    """The training forward reads whole sequences once: a KV cache (every layer's keys and
+    values of every token) would be memory spent for nothing."""
+    items, _ = _demo_items(tiny_model, 1)
+    policy = load_policy(_cfg(tiny_model, tmp_path / "c"), str(tiny_model), with_value=False)
+    assert policy.model.config.use_cache  # generation keeps using it
+    caches = []
+    policy.model.register_forward_hook(
+        lambda _m, _a, out, caches=caches: caches.append(
+            out.cache if hasattr(out, "cache") else out.past_key_values
+        )
+    )
+    forward(policy.model, None, pack_all(items), policy.pad_id)
+    assert caches == [None]
