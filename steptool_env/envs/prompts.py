@@ -129,15 +129,19 @@ def template_id(parser: str, native_tools: bool = False, style: str = "full") ->
     return f"{name}-{digest}" if style == "full" or native_tools else f"{name}-{style}-{digest}"
 
 
+_ACTION_JSON = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(..., ensure_ascii=False)`` without building an encoder per call."""
+
+
 def format_action(
     parser: str, function: str, arguments: Mapping[str, Any], thought: str = ""
 ) -> str:
     """The text of one call in the given format (what a well-behaved model would write)."""
-    args = json.dumps(dict(arguments), ensure_ascii=False)
+    args = _ACTION_JSON.encode(dict(arguments))
     if parser == "react":
         return f"Thought: {thought}\nAction: {function}\nAction Input: {args}"
     if parser == "json":
-        return json.dumps({"name": function, "arguments": dict(arguments)}, ensure_ascii=False)
+        return _ACTION_JSON.encode({"name": function, "arguments": dict(arguments)})
     if parser == "hermes":
         head = f"{thought}\n" if thought else ""
         call = f'{{"name": {json.dumps(function)}, "arguments": {args}}}'

@@ -192,7 +192,7 @@ class ToolUseEnv(gym.Env[str, str]):
         self._t = 0
         self._done = True
         self._tracker = GoldTracker({})
-        self._calls: set[tuple[str, str]] = set()
+        self._calls: set[tuple[str, object]] = set()
         self._offered: dict[str, ApiSpec] = {}
 
     # ------------------------------------------------------------------ public views
@@ -444,7 +444,7 @@ class ToolUseEnv(gym.Env[str, str]):
         if effect.status is not Status.OK or effect.arguments is None:
             return (), False
         nodes = self._tracker.observe(effect.function, effect.arguments)
-        key = (effect.function, json.dumps(effect.arguments, sort_keys=True, default=str))
+        key = (effect.function, _call_key(effect.arguments))
         new_call = key not in self._calls
         self._calls.add(key)
         return nodes, new_call
@@ -529,6 +529,31 @@ class ToolUseEnv(gym.Env[str, str]):
         if len(text) > limit:
             return text[: limit - len(_TRUNCATED)] + _TRUNCATED
         return text
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _call_key(arguments: Mapping[str, Any]) -> object:
+    """A hashable key that two calls' arguments share exactly when their sorted JSON texts
+    are equal (what "the same call" means). Flat arguments of plain values, the common case,
+    get a tuple of ``(name, type, value)`` (a float by its ``repr``, as JSON writes it),
+    several times cheaper than the JSON text, which the rest get."""
+    items = []
+    for name, value in arguments.items():
+        kind = type(value)
+        if kind in _PLAIN:
+            items.append((name, kind, value))
+        elif kind is float:
+            items.append((name, kind, repr(value)))
+        else:
+            return json.dumps(arguments, sort_keys=True, default=str)
+    items.sort(key=_first)
+    return tuple(items)
+
+
+def _first(item: tuple[str, type, object]) -> str:
+    return item[0]
 
 
 def _turn_messages(turn: Turn) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from steptool_env.world.tasks import AnswerFact, Fact, StateFact
@@ -24,18 +25,24 @@ _WORD = re.compile(r"[^a-z0-9.:\-]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _SHORT_HOUR = re.compile(r"(?<![\d:])(\d):(\d\d)\b")
+_TO_SPACE = {c: " " for c in range(128) if _WORD.match(chr(c))}
+"""ASCII characters outside ``[a-z0-9.:-]`` → a space (what ``_WORD`` does, for ASCII text)."""
 
 
 def normalize_text(text: str) -> str:
     """Lower case; thousands separators dropped; clock times with one hour digit padded
     ("9:05" → "09:05"); every run of characters other than letters, digits, '.', ':' and '-'
     becomes one space; trailing sentence dots and colons dropped."""
-    t = _THOUSANDS.sub("", text.lower())
+    t = text.lower()
+    if "," in t:
+        t = _THOUSANDS.sub("", t)
     if ":" in t:
         t = _SHORT_HOUR.sub(r"0\1:\2", t)
-    t = _WORD.sub(" ", t)
-    words = [w.rstrip(".:") for w in t.split()]
-    return " " + " ".join(w for w in words if w) + " "
+    # each run of other characters becomes one space (ASCII text: one table lookup a character)
+    words = (t.translate(_TO_SPACE) if t.isascii() else _WORD.sub(" ", t)).split()
+    if "." in t or ":" in t:
+        words = [s for w in words if (s := w.rstrip(".:"))]
+    return " " + " ".join(words) + " "
 
 
 def normalize_value(value: Any) -> Any:
@@ -60,12 +67,20 @@ def _numbers(norm_answer: str) -> list[float]:
     return [float(m) for m in _NUMBER.findall(norm_answer)]
 
 
+@lru_cache(maxsize=65_536)
+def _needle(text: str) -> str:
+    """The normalised form a fact's string value must occur as ("" when it has no words).
+    Memoised: a task's facts and distractors are fixed, so each is normalised once."""
+    needle = normalize_text(text)
+    return needle if needle.strip() else ""
+
+
 def _value_in(value: Any, norm_answer: str, numbers: Sequence[float]) -> bool:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         tol = max(0.005, abs(float(value)) * 1e-3)
         return any(abs(n - value) <= tol for n in numbers)
-    needle = normalize_text(str(value))
-    return needle.strip() != "" and needle in norm_answer
+    needle = _needle(str(value))
+    return needle != "" and needle in norm_answer
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,3 +219,19 @@ def test_lazy_seeding_gives_gymnasiums_generator() -> None:
         a.reset(seed=-1)
     a.np_random = np.random.default_rng(0)  # set by hand: Gymnasium's seed of -1
     assert a.np_random_seed == -1
+
+
+def test_call_key_equal_exactly_when_the_sorted_json_is() -> None:
+    """Two calls are "the same call" (``new_call``) exactly when their arguments' sorted JSON
+    texts are equal; the fast key for flat plain values must agree on every pair."""
+    import itertools
+    import json
+
+    from steptool_env.envs.tool_use_env import _call_key
+
+    values = ["1", 1, 1.0, True, None, 0.0, -0.0, float("nan"), float("inf"), 1e16, "a", [1], {}]
+    args = [{}] + [{"a": v} for v in values] + [{"a": 1, "b": v} for v in values]
+    args += [{"b": v, "a": 1} for v in values]
+    for x, y in itertools.product(args, repeat=2):
+        same_json = json.dumps(x, sort_keys=True) == json.dumps(y, sort_keys=True)
+        assert (_call_key(x) == _call_key(y)) == same_json, (x, y)

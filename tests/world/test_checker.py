@@ -57,6 +57,26 @@ def test_normalize_text() -> None:
     assert normalize_text("Hello, World!  1,234.5.") == " hello world 1234.5 "
 
 
+def _normalize_by_regex(text: str) -> str:
+    """The definition of normalize_text, written plainly (its ASCII path uses a table)."""
+    import re
+
+    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
+    t = re.sub(r"(?<![\d:])(\d):(\d\d)\b", r"0\1:\2", t)
+    words = [w.rstrip(".:") for w in re.sub(r"[^a-z0-9.:\-]+", " ", t).split()]
+    return " " + " ".join(w for w in words if w) + " "
+
+
+def test_normalize_text_equals_its_definition_on_random_text() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "aZ19.:,- \n\t;!\x0b\x1c\u00e9\u0130\u2028" + "0,000" + "9:05"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert normalize_text(text) == _normalize_by_regex(text), repr(text)
+
+
 def test_clock_times_are_padded() -> None:
     assert check_answer([AnswerFact("09:05")], "It starts at 9:05.", {}).is_solved == 1.0
     assert check_answer([AnswerFact("09:05")], "It starts at 19:05.", {}).is_solved == 0.0
