@@ -29,6 +29,7 @@ def test_oracle_solves_every_task(split: str, suite: Suite) -> None:
     assert all(t.succ_calling_rate == 1.0 and t.recall == 1.0 for t in trajs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parser", ["json", "hermes"])
 def test_oracle_in_other_formats(parser: str, suite: Suite) -> None:
     trajs = run("oracle", "I2-Inst", suite, parser=parser)

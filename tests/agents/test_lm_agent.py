@@ -53,6 +53,7 @@ def test_malformed_and_cut_generations_are_bad_input_not_crashes(tiny: Path) -> 
         assert t.tokens_in == sum(len(s.sample.context_ids) for s in t.steps)
 
 
+@pytest.mark.slow
 def test_sampling_is_seeded_per_episode_not_per_batch(tiny: Path) -> None:
     agent = make_agent("hf", model=str(tiny), max_new_tokens=12, temperature=1.0, seed=3)
     one = [t.digest() for t in _run(agent, n_envs=1)]
@@ -64,6 +65,7 @@ def test_sampling_is_seeded_per_episode_not_per_batch(tiny: Path) -> None:
     assert [t.digest() for t in _run(other, n_envs=1)] != one
 
 
+@pytest.mark.slow
 def test_greedy_is_deterministic_and_records_logprobs(tiny: Path) -> None:
     agent = make_agent("hf", model=str(tiny), max_new_tokens=8)
     a, b = _run(agent, n_envs=2), _run(agent, n_envs=1)

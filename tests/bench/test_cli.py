@@ -50,6 +50,7 @@ def bench(out: Path, *extra: str) -> int:
     )
 
 
+@pytest.mark.slow
 def test_bench_writes_records_and_leaderboards(tmp_path: Path, capsys) -> None:
     assert bench(tmp_path / "a") == 0
     records = [json.loads(x) for x in (tmp_path / "a" / "episodes.jsonl").read_text().splitlines()]

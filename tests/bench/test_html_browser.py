@@ -83,6 +83,7 @@ def test_page_loads_from_disk_without_network(page: Chromium) -> None:
     assert page.evaluate("document.title") == "steptool-env leaderboard"
 
 
+@pytest.mark.slow
 def test_table_and_plots_render(page: Chromium) -> None:
     assert sorted(_agents(page)) == ["heuristic", "oracle", "random"]
     assert _agents(page)[0] == "oracle"  # sorted by Average, best first

@@ -286,6 +286,7 @@ def test_missing_token_fields_count_as_zero() -> None:
     assert "| 100.0 | 100.0 | 2.00 | – | 1 |" in to_markdown(table)
 
 
+@pytest.mark.slow
 def test_record_order_does_not_change_the_leaderboard(tmp_path: Path) -> None:
     recs = records()
     shuffled = list(recs)
@@ -353,6 +354,7 @@ def test_html_escapes_agent_names(tmp_path: Path) -> None:
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;co" in page
 
 
+@pytest.mark.slow
 def test_agent_names_reach_the_plot_legends_verbatim(tmp_path: Path) -> None:
     from steptool_env.bench.plots import budget_figure, subsets_figure
 

@@ -107,6 +107,7 @@ def test_stabletoolbench_table_is_what_its_command_gives(tmp_path: Path) -> None
     check_table(text, table, rebuild(tmp_path, STABLETOOLBENCH))
 
 
+@pytest.mark.slow
 def test_served_leaderboard_is_what_its_committed_episodes_give(tmp_path: Path) -> None:
     text, table = table_after(SERVED_COMMAND)
     assert main(["leaderboard", str(SERVED), "--out", str(tmp_path)]) == 0

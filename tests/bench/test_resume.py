@@ -89,6 +89,7 @@ def test_kill_9_twice_then_resume_gives_the_uninterrupted_leaderboard(tmp_path: 
     assert "| `oracle` | 100.0 [100.0, 100.0] |" in md
 
 
+@pytest.mark.slow
 def test_a_second_run_in_the_same_folder_runs_nothing(tmp_path: Path, capsys) -> None:
     args = [*ARGS[:-5], "--limit", "2", "--no-progress", "--out", str(tmp_path)]
     assert main(args) == 0

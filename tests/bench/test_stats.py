@@ -69,6 +69,7 @@ def test_identical_seeds_clustered_equals_one_seed(identical_seeds) -> None:
     assert width(df) == pytest.approx(normal_width(p, N), rel=0.08)
 
 
+@pytest.mark.slow
 def test_identical_seeds_episode_bootstrap_is_sqrt_k_too_narrow(identical_seeds) -> None:
     df, solved = identical_seeds
     naive = width(df, unit="episode")

@@ -218,6 +218,7 @@ def test_episode_key_uses_exactly_the_key_fields() -> None:
 
 
 # ---------------------------------------------------------------------- with the runner
+@pytest.mark.slow
 def test_resume_after_a_killed_run_matches_an_uninterrupted_one(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     first = run_bench(tiny(a))

@@ -212,6 +212,7 @@ def test_discrete_env_under_async_with_shared_memory() -> None:
 
 
 # ---------------------------------------------------------------------------- http backend
+@pytest.mark.slow
 @needs_proc
 def test_http_backend_under_sync_vector_env_leaves_no_server() -> None:
     me = os.getpid()

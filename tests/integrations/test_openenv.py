@@ -19,6 +19,8 @@ from tests.integrations.conftest import (
     server_process,
 )
 
+pytestmark = pytest.mark.slow  # a module-wide fixture starts a server/cluster
+
 SPLIT = "I3-Inst"
 
 
@@ -45,7 +47,6 @@ def action_of(adapter: Any, action: tuple) -> Any:
     return adapter.StepToolAction(text=a)
 
 
-@pytest.mark.slow
 def test_a_hundred_episodes_match_the_in_process_env(adapter: Any, url: str, suite: Suite) -> None:
     episodes = steps = solved = texts = 0
     with adapter.StepToolEnvClient(base_url=url).sync() as client:
@@ -122,7 +123,6 @@ def test_sessions_are_independent_and_the_server_is_conformant(
                         assert last.done and last.observation.info["is_solved"] == 1.0
 
 
-@pytest.mark.slow
 def test_discrete_env_id(adapter: Any) -> None:
     with (
         server_process(

@@ -135,6 +135,7 @@ def test_rewards_are_selectable_and_prompts_name_episodes(api) -> None:
         api.StepToolRollout("StepTool/ToolBenchDiscrete-v0")
 
 
+@pytest.mark.slow
 def test_rollout_masks_the_env_and_replays_in_process(api, tiny) -> None:
     model, tok = tiny
     rollout = api.StepToolRollout(max_new_tokens=12, **ENV_KWARGS)
@@ -240,6 +241,7 @@ def check_training(run: dict, steps: int) -> None:
     assert len(logged) == steps
 
 
+@pytest.mark.slow
 def test_grpo_trains_a_tiny_model_on_cpu(api, tiny, tmp_path) -> None:
     model, tok = tiny
     run = train_grpo(api, model, tok, 2, tmp_path, max_new_tokens=12)

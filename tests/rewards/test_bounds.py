@@ -72,6 +72,7 @@ def test_the_default_cannot_be_farmed_on_any_stabletoolbench_query(stabletoolben
     env.close()
 
 
+@pytest.mark.slow
 def test_the_paper_formula_is_farmable_on_every_generated_test_task(suite: Suite) -> None:
     env = gym.make("StepTool/ToolBench-v0", reward_mode="paper")
     base = env.unwrapped

@@ -116,6 +116,7 @@ def _specs(suite: Suite, n: int, seed0: int = 0) -> list[EpisodeSpec]:
     return [EpisodeSpec(t.task_id, seed0 + k) for k, t in enumerate(suite.split("I1-Inst")[:n])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("agent", ["oracle", "random"])
 def test_stepped_together_as_inprocess_step_by_step(
     batches: Callable[..., tuple[LocalEnvs, LocalEnvs]], suite: Suite, agent: str
@@ -133,6 +134,7 @@ def test_stepped_together_as_inprocess_step_by_step(
     assert len(infos) >= 3 * turns
 
 
+@pytest.mark.slow
 def test_stepped_together_with_injected_faults(
     batches: Callable[..., tuple[LocalEnvs, LocalEnvs]], suite: Suite
 ) -> None:
@@ -142,6 +144,7 @@ def test_stepped_together_with_injected_faults(
     assert {"timeout", "rate_limit", "server_error", "slow"} <= {i["fault"] for i in infos}
 
 
+@pytest.mark.slow
 def test_a_server_crash_mid_run_is_recovered_by_every_env(
     batches: Callable[..., tuple[LocalEnvs, LocalEnvs]], suite: Suite
 ) -> None:
@@ -159,6 +162,7 @@ def test_a_server_crash_mid_run_is_recovered_by_every_env(
     assert sum(recoveries) == 1  # one restart, for everyone
 
 
+@pytest.mark.slow
 def test_one_envs_failure_stays_its_own(
     batches: Callable[..., tuple[LocalEnvs, LocalEnvs]],
     suite: Suite,
@@ -195,6 +199,7 @@ def test_one_envs_failure_stays_its_own(
     assert lost.recoveries == 0  # a lost session is a new session; the server did not restart
 
 
+@pytest.mark.slow
 def test_which_envs_step_together(suite: Suite) -> None:
     task = suite.split("I1-Inst")[0].task_id
     bare = ToolUseEnv(backend="http")

@@ -66,7 +66,6 @@ class Recorder:
 
 
 @pytest.mark.parametrize("agent", ["oracle", "heuristic", "random"])
-@pytest.mark.slow
 def test_ray_envs_give_the_local_trajectories(agent: str, pool: WorkerPool, suite) -> None:
     specs = specs_of(suite)
     want = local(agent, specs)
@@ -122,7 +121,6 @@ class Killer:
         return self.inner.act(views)
 
 
-@pytest.mark.slow
 def test_a_killed_env_worker_ends_its_episodes_as_infra_errors(ray_address, suite) -> None:
     specs = specs_of(suite, n=16)
     cfg = RayConfig(ray_address, workers=2, envs_per_worker=2)
@@ -154,7 +152,6 @@ def run_killing(pool: WorkerPool, specs: list, victim: int) -> list[Trajectory]:
     return got
 
 
-@pytest.mark.slow
 def test_a_chunk_lost_with_its_worker_is_run_again(ray_address, suite) -> None:
     specs = specs_of(suite, n=40)
     cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, chunk_size=2)
@@ -166,7 +163,6 @@ def test_a_chunk_lost_with_its_worker_is_run_again(ray_address, suite) -> None:
     assert [summary(t) for t in got] == [summary(t) for t in local("oracle", specs)]
 
 
-@pytest.mark.slow
 def test_a_chunk_lost_too_often_becomes_infra_errors(ray_address, suite) -> None:
     specs = specs_of(suite, n=12)
     cfg = RayConfig(ray_address, workers=1, envs_per_worker=2, chunk_size=2, max_attempts=1)
@@ -179,7 +175,6 @@ def test_a_chunk_lost_too_often_becomes_infra_errors(ray_address, suite) -> None
     assert all(t.split == "I2-Inst" and t.group for t in failed)  # still labelled
 
 
-@pytest.mark.slow
 def test_bad_env_settings_raise_a_config_error(ray_address) -> None:
     with pytest.raises(ConfigError, match="parser"):
         WorkerPool(ENV, {"parser": "nope"}, RayConfig(ray_address, workers=1, envs_per_worker=1))
@@ -195,7 +190,6 @@ def test_an_unknown_task_id_raises_as_it_does_locally(pool: WorkerPool) -> None:
         list(pool.run_episodes("oracle", {}, specs))
 
 
-@pytest.mark.slow
 def test_workers_the_cluster_cannot_hold_fail_after_the_start_timeout(ray_address) -> None:
     cfg = RayConfig(ray_address, workers=1, cpus_per_worker=64, start_timeout_s=2)
     with pytest.raises(WorkerError, match="started within 2 s"):
@@ -220,7 +214,6 @@ def test_ray_config_validation(field: str, value) -> None:
         RayConfig(**{field: value})
 
 
-@pytest.mark.slow
 def test_without_ray_the_ray_executor_names_the_extra_and_the_rest_works(tmp_path) -> None:
     """In a fresh interpreter where ``import ray`` fails: a local bench runs, and the Ray
     executor fails with the extra to install (CLI exit code 2, the message on stderr)."""
@@ -265,6 +258,8 @@ def test_an_address_where_no_cluster_answers_fails_fast() -> None:
 import time
 from steptool_env.errors import WorkerError
 from steptool_env.rollout.ray_workers import connect
+
+pytestmark = pytest.mark.slow  # a module-wide fixture starts a server/cluster
 t0 = time.monotonic()
 try:
     connect("127.0.0.1:1")
@@ -279,7 +274,6 @@ except WorkerError as exc:
 
 
 @pytest.mark.docker
-@pytest.mark.slow
 def test_docker_backed_envs_in_ray_workers(docker_ready, ray_address: str, suite) -> None:
     """The workers start their sandbox containers on their own node; same trajectories."""
     specs = specs_of(suite, n=6)
@@ -290,7 +284,6 @@ def test_docker_backed_envs_in_ray_workers(docker_ready, ray_address: str, suite
     assert all(t.is_solved == 1.0 for t in got)
 
 
-@pytest.mark.slow
 def test_a_worker_gone_for_good_leaves_its_work_to_the_others(ray_address, suite) -> None:
     """max_restarts=0: the killed worker's envs are not used again; the rest of the queue
     runs on the other worker instead of failing there."""
@@ -306,7 +299,6 @@ def test_a_worker_gone_for_good_leaves_its_work_to_the_others(ray_address, suite
             collect(pool.envs(), Killer(pool.pids[1], on_turn=1), specs)
 
 
-@pytest.mark.slow
 def test_whole_episodes_move_to_the_workers_left(ray_address, suite) -> None:
     specs = specs_of(suite, n=24)
     cfg = RayConfig(ray_address, workers=2, envs_per_worker=2, chunk_size=2, max_restarts=0)
@@ -320,7 +312,6 @@ def test_whole_episodes_move_to_the_workers_left(ray_address, suite) -> None:
             list(pool.run_episodes("oracle", {}, specs))
 
 
-@pytest.mark.slow
 def test_a_hung_step_restarts_its_worker_instead_of_waiting(ray_address, suite) -> None:
     """Every API call answers 3 s late; requests may take 1 s: the worker is ended and
     restarted, the episodes end as infrastructure errors, nothing waits for ever."""

@@ -91,6 +91,7 @@ def test_a_normal_exit_leaves_nothing_behind(
     assert leftovers(child.pid, docker, pids) == {}
 
 
+@pytest.mark.slow
 def test_a_server_its_pool_stopped_is_not_restarted() -> None:
     """A backend that finds its server stopped by the pool fails; it used to start a new
     one that no pool would ever stop."""

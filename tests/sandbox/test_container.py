@@ -43,6 +43,7 @@ def test_the_cli_reports_a_missing_daemon(
     assert "needs a running Docker daemon" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.docker
 def test_the_container_is_locked_down(docker_ready: None) -> None:
     options = {"memory": "256m", "cpus": 0.5, "pids": 64}

@@ -168,6 +168,7 @@ def test_delay_s_is_capped_and_must_be_a_number(small: tuple[ApiService, int]) -
 
 
 # ------------------------------------------------------------------------ H2: connections
+@pytest.mark.slow
 def test_idle_connections_cannot_lock_clients_out() -> None:
     """H2: a server allowed 256 open files holds 300 idle connections and still answers a
     new client at once (the longest-idle connection gives way); it was locked out."""
@@ -207,6 +208,7 @@ def test_a_request_must_arrive_in_time(small: tuple[ApiService, int]) -> None:
             assert closed_by_server(sock)
 
 
+@pytest.mark.slow
 def test_at_the_cap_idle_connections_give_way_and_busy_ones_refuse() -> None:
     service = ApiService("toolbench", ServerLimits(max_connections=4))
     with served(service) as port:
@@ -234,6 +236,7 @@ def test_at_the_cap_idle_connections_give_way_and_busy_ones_refuse() -> None:
 
 
 # ------------------------------------------------------------------------ H3: sessions
+@pytest.mark.slow
 def test_session_ids_are_unguessable() -> None:
     service = ApiService("toolbench")
     ids = [service.handle("POST", "/sessions", b"")[1]["session"] for _ in range(200)]  # type: ignore[index]
@@ -246,6 +249,7 @@ def test_session_ids_are_unguessable() -> None:
     assert code == 404
 
 
+@pytest.mark.slow
 def test_idle_sessions_expire_and_the_cap_is_a_setting() -> None:
     now = [0.0]
     service = ApiService("toolbench", ServerLimits(max_sessions=2, session_idle_s=5.0))
@@ -352,6 +356,7 @@ def test_a_well_formed_content_length_still_works(small: tuple[ApiService, int])
 
 
 # ------------------------------------------------------------------------ item 7: body size
+@pytest.mark.slow
 def test_the_body_limit_is_above_what_argument_validation_allows(suite: Suite) -> None:
     """Validation lets 1,000,000 characters of arguments through (one per number); the
     bulkiest such calls, JSON-escaped, fit the server's body limit, and are served like the

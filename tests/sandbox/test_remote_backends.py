@@ -300,6 +300,7 @@ def test_many_envs_leave_no_server_behind(backend: str) -> None:
         assert {n.name for n in client.networks.list()} <= {"bridge", "host", "none"}
 
 
+@pytest.mark.slow
 def test_the_last_env_closing_stops_the_server() -> None:
     env = make("http", backend_options={"startup_timeout_s": 29.0})  # a pool of its own
     server = server_of(env)

@@ -170,6 +170,7 @@ def test_health_check_command(tmp_path) -> None:
     assert main(["--check", str(tmp_path / "missing.sock")]) == 1
 
 
+@pytest.mark.slow
 def test_server_needs_only_the_standard_library() -> None:
     """The container image carries no third-party package: the server must not import any."""
     code = (

@@ -170,6 +170,7 @@ def test_ctrl_c_before_a_checkpoint_says_how_to_start_again(
     assert err.rstrip().endswith("steptool " + shlex.join(argv[:-1]))  # without --resume
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_printed_command_resumes(
     tiny_model: Path,
     tmp_path: Path,

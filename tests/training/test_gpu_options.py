@@ -69,6 +69,7 @@ def test_lora_runs_resume_exactly_and_end_merged(tiny_model: Path, tmp_path: Pat
     assert not any("lora" in name for name, _ in merged.named_parameters())
 
 
+@pytest.mark.slow
 def test_gradient_checkpointing_gives_the_same_gradients(tiny_model: Path, tmp_path: Path) -> None:
     items, _ = _demo_items(tiny_model, 1)
     seqs = pack_all(items)
@@ -106,12 +107,14 @@ def test_micro_batches_by_token_budget() -> None:
     assert [m for mb in minis for m in mb] == micros
 
 
+@pytest.mark.slow
 def test_a_run_with_a_token_budget(tiny_model: Path, tmp_path: Path) -> None:
     cfg = _cfg(tiny_model, tmp_path / "tb", lora_r=0, updates=1, micro_batch_tokens=3000)
     row = train(cfg).metrics[-1]
     assert row["action_tokens"] > 0 and np.isfinite(row["loss"])
 
 
+@pytest.mark.slow
 def test_float16_steps_through_a_loss_scaler(tiny_model: Path, tmp_path: Path) -> None:
     """dtype="float16": autocast in float16, the loss scaled before backward, gradients
     unscaled before clipping, a non-finite gradient skipped and the scale lowered."""

@@ -45,6 +45,7 @@ def test_steps_pack_into_one_sequence_per_episode(tiny_model: Path) -> None:
             assert np.array_equal(seq.ids[:start], it.context_ids)
 
 
+@pytest.mark.slow
 def test_prompt_and_observation_tokens_get_zero_gradient(tiny_model: Path) -> None:
     model, tok = load_model(str(tiny_model), device="cpu")
     items, _ = _demo_items(tiny_model, 1)
@@ -221,6 +222,7 @@ def test_online_runs_are_deterministic(tiny_model: Path, tmp_path: Path) -> None
     assert a.metrics[0]["tokens_generated"] > 0
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_changed_config(tiny_model: Path, tmp_path: Path) -> None:
     from steptool_env.errors import ConfigError
 
@@ -232,6 +234,7 @@ def test_resume_refuses_a_changed_config(tiny_model: Path, tmp_path: Path) -> No
         train(replace(cfg, out=tmp_path / "empty"), resume=True)
 
 
+@pytest.mark.slow
 def test_plot_learning_curves(tiny_model: Path, tmp_path: Path) -> None:
     train(_cfg(tiny_model, tmp_path / "a", algo="sft", updates=3))
     png = plot_metrics([tmp_path / "a"], tmp_path / "curves.png")

@@ -66,6 +66,7 @@ def test_adaptive_kl_tracks_its_target() -> None:
     assert on_target.value == pytest.approx(0.3)
 
 
+@pytest.mark.slow
 def test_rollouts_at_any_temperature_are_scored_on_policy(tiny_model: Path, tmp_path: Path) -> None:
     """The log-probs recorded while sampling at T = 0.6 equal the trainer's old log-probs:
     the PPO ratio starts at 1 (it was off by |log T-scaling| before)."""

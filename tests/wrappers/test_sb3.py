@@ -40,6 +40,7 @@ def _assert_valid_predictions(model, venv) -> None:
     assert rewards.shape == (venv.num_envs,) and len(infos) == venv.num_envs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algo", "kwargs"),
     [
@@ -63,6 +64,7 @@ def test_actor_critic_with_candidate_scorer_learns(single_thread, algo, kwargs) 
     venv.close()
 
 
+@pytest.mark.slow
 def test_dqn_with_default_mlp_learns(single_thread) -> None:
     venv = make_vec_env(ENV_ID, n_envs=2, seed=0)
     model = DQN(
@@ -196,6 +198,7 @@ def test_candidate_scorer_rejects_a_wrong_size(size: int) -> None:
         CandidateScorer(spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32))
 
 
+@pytest.mark.slow
 def test_candidate_policy_kwargs_shape() -> None:
     kw = candidate_policy_kwargs(hidden=16, value_layers=(8, 8))
     assert kw["features_extractor_class"] is CandidateScorer
