@@ -46,7 +46,7 @@ from steptool_env.training.batch import (
     pack_all,
 )
 from steptool_env.training.config import TrainConfig
-from steptool_env.training.losses import AdaptiveKL, ppo_loss, value_clip_range
+from steptool_env.training.losses import AdaptiveKL, kl_penalty, ppo_loss, value_clip_range
 from steptool_env.training.policy import Reference
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
 from steptool_env.training.run import Run, TrainResult, episode_stats, items_from
@@ -285,6 +285,7 @@ def _learn(
     tokens_seen = 0
     steps_seen = 0
     skipped = 0
+    kl_max = 0.0  # the largest per-token KL estimate: the tail that a mean hides
     for _ in range(cfg.ppo_epochs):
         order = rng.permutation(len(micros))
         for mb in group_minibatches([micros[int(i)] for i in order], cfg.minibatch_size):
@@ -315,10 +316,11 @@ def _learn(
                     target.append(it.value_target)
                 t = lambda a: torch.as_tensor(np.concatenate(a), dtype=torch.float32, device=device)
                 v = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
+                ref_logprobs = t(ref)
                 loss, parts = ppo_loss(
                     out.logprobs,
                     t(old),
-                    t(ref),
+                    ref_logprobs,
                     t(adv),
                     out.values,
                     v(old_v) if out.values is not None else None,
@@ -331,6 +333,9 @@ def _learn(
                     step_norm=n_step,
                 )
                 policy.backward(loss)
+                if out.logprobs.numel():
+                    token_kl = kl_penalty(out.logprobs.detach(), ref_logprobs)
+                    kl_max = max(kl_max, float(token_kl.max()))
                 for k, val in parts.items():
                     w = n_step if k == "value_loss" else n_tok
                     sums[k] = sums.get(k, 0.0) + float(val.detach()) * w
@@ -353,6 +358,7 @@ def _learn(
         out_stats["logprob_gap"] = float(np.mean(gaps))
     out_stats["advantage_std"] = float(np.std([it.advantage for it in items]))
     out_stats["skipped_steps"] = float(skipped)
+    out_stats["kl_max"] = kl_max
     if cfg.algo == "ppo":
         out_stats["value_target_mean"] = float(np.mean([it.value_target for it in items]))
     return out_stats
