@@ -857,3 +857,59 @@ def test_fuzz_never_raises(parser_name: str) -> None:
     # The mutated seeds keep some inputs valid: both outcomes are exercised.
     assert counts["ok"] > 0
     assert counts["fail"] > 0
+
+
+def test_react_fast_path_equals_the_general_parser_on_random_texts() -> None:
+    """Texts in and around the canonical three-line form: whatever the fast path accepts,
+    the general parser gives the same call, and every other text is the general parser's."""
+    import random
+
+    from steptool_env.envs.parsing import _CANONICAL, _parse_react_general
+
+    rng = random.Random(11)
+    thoughts = [
+        "",
+        "x",
+        " I need the id. ",
+        "Action: f",
+        "a\tb",
+        "{",
+        "Observation: y",
+        "\x0bz\u2003",
+    ]
+    names = ["f", "get_weather", "a.b-c", "x" * 129, "x" * 128, "f\u2003", "f g", "Finish", "é"]
+    bodies = [
+        '{"q": "Paris"}',
+        "{}",
+        '{"a": 1}',
+        '{"a": "Observation: 1"}',
+        '{"a": {"b": [1, 2]}}',
+        "{bad",
+        '{"a": 1} {',
+        '{"a": 1} trailing',
+        "{} ",
+        '{"a": "}{"}',
+        "[1]",
+        '{"a": 1e999}',
+        '{"a": "\\u00e9"}',
+        "",
+    ]
+    seps = ["\n", "\r\n", "\n\n", " \n", "\t\n"]
+    heads = ["Thought:", "Thought :", "thought:", " Thought:", "Thought:  "]
+    actions = ["Action:", "Action :", " Action:", "Action: "]
+    inputs = ["Action Input:", "Action Input :", "ActionInput:", "Action Input: "]
+    tails = ["", "", "", "\n", " ", "\nObservation: z", "\nAction: g", "\u2003"]
+
+    def pick(options: list[str]) -> str:  # the canonical piece half of the time
+        return options[0] if rng.random() < 0.5 else rng.choice(options)
+
+    fast = 0
+    for _ in range(20_000):
+        text = (
+            pick(heads) + rng.choice(thoughts) + pick(seps)
+            + pick(actions) + rng.choice(names) + pick(seps)
+            + pick(inputs) + rng.choice(bodies) + pick(tails)
+        )  # fmt: skip
+        fast += _CANONICAL.match(text) is not None
+        assert parse_react(text) == _parse_react_general(text), repr(text)
+    assert fast > 2_000  # the fast path was exercised, not only the fallback
