@@ -32,9 +32,11 @@ class OracleAgent:
     def __init__(self) -> None:
         self._cursor: dict[int, int] = {}
         self._texts: dict[tuple[str, str, str, int], str] = {}
-        """Gold-call texts already written, by (parser, task id, function name, position):
-        a text is a function of those, and formatting it (JSON of the arguments) costs
-        more than the env's step. At most ``_MAX_TEXTS`` are kept."""
+        """Texts already written, by (parser, task id, function name, position): a gold
+        call's text is a function of those, and so is the final answer's (position -1)
+        except on StableToolBench, where it quotes the episode's responses. Formatting a
+        text (JSON of the arguments) costs more than the env's step. At most
+        ``_MAX_TEXTS`` are kept."""
 
     def config(self) -> dict[str, Any]:
         return {"agent": self.name}
@@ -55,17 +57,26 @@ class OracleAgent:
             key = (view.parser, task.task_id, fn, i)
             text = self._texts.get(key)
             if text is None:
-                if len(self._texts) >= _MAX_TEXTS:
-                    self._texts.clear()
                 text = format_action(view.parser, fn, g.arguments, f"Step {i + 1} of the plan.")
-                self._texts[key] = text
+                self._remember(key, text)
             return text
-        return format_action(
-            view.parser,
-            FINISH,
-            finish_arguments(_answer(view, task)),
-            "I have everything I need.",
-        )
+        if task.task_type == "stabletoolbench":  # the answer quotes this episode's responses
+            return _finish_text(view.parser, _answer(view, task))
+        key = (view.parser, task.task_id, FINISH, -1)
+        text = self._texts.get(key)
+        if text is None:
+            text = _finish_text(view.parser, task.reference_answer)
+            self._remember(key, text)
+        return text
+
+    def _remember(self, key: tuple[str, str, str, int], text: str) -> None:
+        if len(self._texts) >= _MAX_TEXTS:
+            self._texts.clear()
+        self._texts[key] = text
+
+
+def _finish_text(parser: str, answer: str) -> str:
+    return format_action(parser, FINISH, finish_arguments(answer), "I have everything I need.")
 
 
 def _answer(view: TurnView, task: Task) -> str:

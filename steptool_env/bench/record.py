@@ -100,8 +100,8 @@ class EpisodeRecord(Provenance):
     recall: float
     """Share of the task's gold calls the episode made."""
     statuses: dict[str, int]
-    """Steps per status code (``"0"`` success, ``"1"`` bad input, ``"2"`` API error, ``"3"``
-    final answer)."""
+    """Steps per status code (``"0"`` success, ``"1"`` no such function, ``"2"`` bad input,
+    ``"3"`` final answer, ``"4"`` give up, ``"5"``–``"12"`` API-side failures)."""
     api_failures: int
     """Steps whose tool call failed on the API's side."""
     tokens_in: int
