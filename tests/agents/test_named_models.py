@@ -123,3 +123,26 @@ def test_the_real_model_loads_offline_and_speaks_english(monkeypatch) -> None:
     traj = collect([env], agent, [EpisodeSpec(env.tasks[0].task_id, 0)])[0]
     assert not traj.infra_error and traj.n_steps == 1 and traj.tokens_out > 0
     assert traj.steps[0].action.strip()  # it wrote something the env judged
+
+
+@needs_package
+@pytest.mark.slow
+def test_the_issue_acceptance_bench_command_runs_offline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The issue's acceptance command, `HF_HUB_OFFLINE=1 steptool bench --agents
+    hf:smollm2-135m-instruct --subsets I1-Inst --limit 2 --seeds 0 --out runs/x`, in
+    process, with `--max-steps 2` to bound its time (as given, 12 steps of up to 256 tokens,
+    it passed in 841 s on busy cores): both episodes are recorded, with no infrastructure
+    failure."""
+    from steptool_env.bench.runner import load_records
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "x"
+    argv = ["bench", "--agents", f"hf:{NAME}", "--subsets", "I1-Inst", "--limit", "2"]
+    argv += ["--seeds", "0", "--out", str(out), "--max-steps", "2", "--no-progress"]
+    assert main(argv) == 0
+    records = load_records(out / "episodes.jsonl")
+    assert len(records) == 2 and {r.subset for r in records} == {"I1-Inst"}
+    assert all(not r.infra_error and r.n_steps >= 1 and r.tokens_out > 0 for r in records)
+    assert (out / "leaderboard.md").exists()
