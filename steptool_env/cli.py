@@ -117,6 +117,7 @@ def _compare(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         level=args.level,
         seed=args.seed,
+        metric=args.metric,
     )
     md = f"# {args.a} vs {args.b}\n\n" + compare_markdown(table)
     print(md)
@@ -440,6 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
     c.add_argument("--level", type=float, default=0.95, help="confidence level")
     c.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    c.add_argument(
+        "--metric",
+        default="pass_rate",
+        help="what to compare: pass_rate (default), succ_calling, recall or return",
+    )
     c.add_argument("--out", help="also write compare.md and compare.csv here")
     c.set_defaults(func=_compare)
 

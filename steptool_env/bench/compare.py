@@ -1,4 +1,5 @@
-"""Compare two result sets: pass rates side by side with bootstrap confidence intervals.
+"""Compare two result sets: pass rates (or another per-episode metric, :data:`METRICS`) side
+by side with bootstrap confidence intervals.
 
 For each subset (and the average over subsets) the difference B − A in pass rate gets a
 percentile bootstrap interval from a task-clustered bootstrap (:mod:`steptool_env.bench.
@@ -20,6 +21,14 @@ from steptool_env.bench.leaderboard import frame, subsets_of
 from steptool_env.bench.record import Records
 from steptool_env.bench.stats import check, clusters, draw_counts, generator, interval, replicates
 from steptool_env.errors import ConfigError, require
+
+METRICS = {
+    "pass_rate": ("is_solved", 100.0, "pass rate in %"),
+    "succ_calling": ("succ_calling_rate", 100.0, "SuccCalling in %"),
+    "recall": ("recall", 100.0, "recall in %"),
+    "return": ("return", 1.0, "return"),
+}
+"""What ``compare`` can compare: name → (record field, scale, how the table names it)."""
 
 
 def _side(records: Records, agent: str | None, which: str):
@@ -60,13 +69,18 @@ def compare(
     n_boot: int = 10_000,
     level: float = 0.95,
     seed: int = 0,
+    metric: str = "pass_rate",
 ):
-    """A table with one row per subset and ``Average``: pass rate of A and B (%), the
-    difference B − A, its ``level`` task-clustered bootstrap interval, the episodes and
-    tasks compared and whether the bootstrap was paired."""
+    """A table with one row per subset and ``Average``: ``metric`` of A and B (pass rate in %
+    by default; see :data:`METRICS`), the difference B − A, its ``level`` task-clustered
+    bootstrap interval, the episodes and tasks compared and whether the bootstrap was
+    paired."""
     np = require("numpy", "bench")
     pd = require("pandas", "bench")
     check(n_boot, level)
+    if metric not in METRICS:
+        raise ConfigError("metric", metric, "unknown metric", choices=sorted(METRICS))
+    column, scale, label = METRICS[metric]
     name_a, da = _side(a, agent_a, "a")
     name_b, db = _side(b, agent_b, "b")
     subsets = [s for s in subsets_of(da) if s in set(db["subset"])]
@@ -74,30 +88,33 @@ def compare(
         raise ConfigError("results", (name_a, name_b), "the two result sets share no subset")
     rows, diffs, point_a, point_b = [], [], [], []
     for subset in subsets:
-        ca = clusters(da[da["subset"] == subset], ["is_solved"])
-        cb = clusters(db[db["subset"] == subset], ["is_solved"])
+        ca = clusters(da[da["subset"] == subset], [column])
+        cb = clusters(db[db["subset"] == subset], [column])
         ra, rb, paired = _resampled(ca, cb, n_boot, seed, subset)
         diffs.append(None if ra is None else rb - ra)
         point_a.append(float(ca.mean()[0]))
         point_b.append(float(cb.mean()[0]))
         counts = (int(ca.counts.sum()), int(cb.counts.sum()), len(ca), len(cb))
-        rows.append(_row(subset, point_a[-1], point_b[-1], diffs[-1], level, counts, paired))
+        rows.append(_row(subset, point_a[-1], point_b[-1], diffs[-1], level, counts, paired, scale))
     whole = None if any(d is None for d in diffs) else np.mean(diffs, axis=0)
     counts = tuple(sum(r[c] for r in rows) for c in ("n A", "n B", "tasks A", "tasks B"))
     paired = all(r["paired"] for r in rows)
-    rows.append(_row("Average", np.mean(point_a), np.mean(point_b), whole, level, counts, paired))
+    average = np.mean(point_a), np.mean(point_b), whole
+    rows.append(_row("Average", *average, level, counts, paired, scale))
     table = pd.DataFrame(rows).set_index("subset")
-    table.attrs.update({"A": name_a, "B": name_b, "level": level, "n_boot": n_boot})
+    table.attrs.update(
+        {"A": name_a, "B": name_b, "level": level, "n_boot": n_boot, "metric": label}
+    )
     return table
 
 
-def _row(subset, pa, pb, diffs, level, counts, paired) -> dict[str, Any]:
-    lo, hi = (float("nan"),) * 2 if diffs is None else interval(diffs * 100, level)
+def _row(subset, pa, pb, diffs, level, counts, paired, scale) -> dict[str, Any]:
+    lo, hi = (float("nan"),) * 2 if diffs is None else interval(diffs * scale, level)
     return {
         "subset": subset,
-        "A": round(float(pa) * 100, 4),
-        "B": round(float(pb) * 100, 4),
-        "B - A": round(float(pb - pa) * 100, 4),
+        "A": round(float(pa) * scale, 4),
+        "B": round(float(pb) * scale, 4),
+        "B - A": round(float(pb - pa) * scale, 4),
         "ci low": round(float(lo), 4),
         "ci high": round(float(hi), 4),
         "n A": counts[0],
@@ -111,9 +128,11 @@ def _row(subset, pa, pb, diffs, level, counts, paired) -> dict[str, Any]:
 def compare_markdown(table) -> str:
     """The comparison as a Markdown table (a difference whose interval excludes 0 is bold)."""
     a, b = table.attrs["A"], table.attrs["B"]
+    label = table.attrs.get("metric", "pass rate in %")
     pct = f"{table.attrs['level'] * 100:g}"
+    f = ".1f" if label.endswith("%") else ".3f"  # a share in %, or a return
     lines = [
-        f"A = `{a}`, B = `{b}`; pass rate in %; {pct} % percentile bootstrap over tasks "
+        f"A = `{a}`, B = `{b}`; {label}; {pct} % percentile bootstrap over tasks "
         f"({table.attrs['n_boot']} resamples, stratified by subset; all seeds and samples of "
         "a task resampled together; paired, one draw of tasks for both sides, where both ran "
         "the same tasks; n/a where a side has fewer than two tasks).",
@@ -123,10 +142,10 @@ def compare_markdown(table) -> str:
     ]
     for subset, r in table.iterrows():
         sig = r["ci low"] > 0 or r["ci high"] < 0
-        d = f"{r['B - A']:+.1f}"
-        ci = "n/a" if r["ci low"] != r["ci low"] else f"[{r['ci low']:+.1f}, {r['ci high']:+.1f}]"
+        d = f"{r['B - A']:+{f}}"
+        ci = "n/a" if r["ci low"] != r["ci low"] else f"[{r['ci low']:+{f}}, {r['ci high']:+{f}}]"
         lines.append(
-            f"| {subset} | {r['A']:.1f} | {r['B']:.1f} | {f'**{d}**' if sig else d} | "
+            f"| {subset} | {r['A']:{f}} | {r['B']:{f}} | {f'**{d}**' if sig else d} | "
             f"{ci} | {r['n A']}/{r['n B']} | {r['tasks A']}/{r['tasks B']} | "
             f"{'yes' if r['paired'] else 'no'} |"
         )

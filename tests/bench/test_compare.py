@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from steptool_env.bench import BenchConfig, compare, compare_markdown, run_bench
+from steptool_env.bench.record import as_json
 from steptool_env.cli import main
 from steptool_env.errors import ConfigError
 
@@ -69,7 +70,13 @@ def test_identical_result_sets() -> None:
     assert list(table["n A"]) == [4, 5, 9]
     assert list(table["n B"]) == [4, 5, 9]
     assert list(table["tasks A"]) == [4, 5, 9]
-    assert table.attrs == {"A": "x", "B": "x", "level": 0.95, "n_boot": 500}
+    assert table.attrs == {
+        "A": "x",
+        "B": "x",
+        "level": 0.95,
+        "n_boot": 500,
+        "metric": "pass rate in %",
+    }
     md = compare_markdown(table)
     assert "| I1-Inst | 62.5 | 62.5 | +0.0 | [+0.0, +0.0] | 4/4 | 4/4 | yes |" in md
     assert "**" not in md
@@ -199,6 +206,7 @@ def test_ambiguous_side_needs_an_agent() -> None:
         ({"n_boot": 1000.0}, "invalid n_boot=1000.0"),
         ({"level": 1.0}, "invalid level=1.0"),
         ({"level": 0.4}, "invalid level=0.4"),
+        ({"metric": "accuracy"}, "invalid metric='accuracy': unknown metric (valid choices: "),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any], needle: str) -> None:
@@ -234,3 +242,31 @@ def test_cli_compare_ambiguous(
     assert "agent_a" in err
     assert "valid choices: oracle, random" in err
     assert not (tmp_path / "cmp").exists()
+
+
+def test_other_metrics(real_run: tuple[Path, list[dict[str, Any]]], capsys) -> None:
+    """SuccCalling, recall (in %) and return compare like the pass rate: the same bootstrap
+    over tasks, on the record field each names, with the table saying which it is."""
+    run, records = real_run
+    oracle = [r for r in as_json(records) if r["agent"] == "oracle"]
+    rand = [r for r in as_json(records) if r["agent"] == "random"]
+
+    def mean(rs: list[Any], field: str, scale: float) -> float:
+        return sum(r[field] for r in rs) / len(rs) * scale
+
+    for metric, field, scale in [
+        ("succ_calling", "succ_calling_rate", 100),
+        ("recall", "recall", 100),
+        ("return", "return", 1),
+    ]:
+        table = compare(rand, oracle, metric=metric, n_boot=200)
+        assert table.loc["I1-Inst", "B"] == pytest.approx(mean(oracle, field, scale), abs=1e-3)
+        assert table.loc["I1-Inst", "A"] == pytest.approx(mean(rand, field, scale), abs=1e-3)
+        assert table.loc["I1-Inst", "ci low"] <= table.loc["I1-Inst", "B - A"]
+        assert table.loc["I1-Inst", "B - A"] <= table.loc["I1-Inst", "ci high"]
+    argv = ["compare", str(run), str(run), "--agent-a", "random", "--agent-b", "oracle"]
+    assert main([*argv, "--n-boot", "200", "--metric", "return"]) == 0
+    out = capsys.readouterr().out
+    assert "; return; 95 % percentile bootstrap" in out
+    returns = mean(rand, "return", 1), mean(oracle, "return", 1)
+    assert f"| I1-Inst | {returns[0]:.3f} | {returns[1]:.3f} |" in out
