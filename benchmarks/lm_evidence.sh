@@ -6,7 +6,8 @@
 # subsets (the first $LIMIT tasks of each, seed 0, greedy, compact prompt, $MAX_STEPS steps).
 #   bash benchmarks/lm_evidence.sh [RUNS_FOLDER] [STAGE...]   (default runs/lm-evidence, all)
 # Stages: base sft ppo-step ppo-outcome grpo bench board (board: one leaderboard of every
-# arm benched so far and the RL arms' training curves, in $RUNS/board). Every stage resumes
+# arm benched so far, paired comparisons (SFT vs base, each RL arm vs SFT) and the RL arms'
+# training curves, in $RUNS/board). Every stage resumes
 # where it stopped (the trainer from its latest checkpoint, the bench from its episodes), so
 # rerun the same command after an interruption. Set DEVICE=cuda on a GPU.
 # SCALE=gpu runs the full-scale recipe instead: Qwen2.5-1.5B-Instruct (a hub id: downloaded,
@@ -64,6 +65,17 @@ for stage in $STAGES; do
       mkdir -p "$RUNS/board"
       cat "$RUNS"/bench-*/episodes.jsonl > "$RUNS/board/episodes.jsonl"
       steptool leaderboard "$RUNS/board"
+      # paired comparisons (task-clustered bootstrap): SFT against the base model, and each
+      # RL arm against SFT, on the pass rate and on SuccCalling
+      for pair in base:sft sft:ppo-step sft:ppo-outcome sft:grpo; do
+        a=${pair%%:*} b=${pair##*:}
+        if [ -f "$RUNS/bench-$a/episodes.jsonl" ] && [ -f "$RUNS/bench-$b/episodes.jsonl" ]; then
+          for metric in pass_rate succ_calling; do
+            steptool compare "$RUNS/bench-$a" "$RUNS/bench-$b" --metric $metric \
+              --out "$RUNS/board/compare-$a-vs-$b-$metric" > /dev/null
+          done
+        fi
+      done
       arms=() labels=()
       for arm in ppo-step ppo-outcome grpo; do
         if [ -f "$RUNS/$arm/metrics.jsonl" ]; then arms+=("$RUNS/$arm"); labels+=("$arm"); fi
