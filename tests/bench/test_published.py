@@ -24,6 +24,7 @@ import pytest
 
 from steptool_env.bench import leaderboard_table, load_records
 from steptool_env.bench.leaderboard import env_lines, to_markdown
+from steptool_env.bench.record import as_json
 from steptool_env.cli import main
 from tests.conftest import STABLETOOLBENCH_SUBSETS
 
@@ -118,3 +119,37 @@ def test_served_leaderboard_is_what_its_committed_episodes_give(tmp_path: Path) 
     check_table(text, table, SERVED)
     agents = {r.agent for r in load_records(SERVED)}
     assert {"smollm2-135m-served-tools", "smollm2-135m-served-text"} <= agents
+
+
+LM_EVIDENCE = ROOT / "benchmarks" / "results" / "lm-evidence"
+
+
+@pytest.mark.slow
+def test_lm_evidence_leaderboard_and_comparisons_are_what_its_episodes_give(
+    tmp_path: Path,
+) -> None:
+    """The real-model evidence (five arms, hours of CPU) is published with its episodes: the
+    leaderboard and every paired comparison are rebuilt from them byte for byte."""
+    assert main(["leaderboard", str(LM_EVIDENCE), "--out", str(tmp_path / "board")]) == 0
+    committed = (LM_EVIDENCE / "leaderboard.csv").read_bytes()
+    assert (tmp_path / "board" / "leaderboard.csv").read_bytes() == committed
+    by_agent: dict[str, list] = {}
+    for record in load_records(LM_EVIDENCE):
+        by_agent.setdefault(record.agent.removeprefix("hf:"), []).append(record)
+    arms = {"base": "smollm2-135m-instruct"} | {
+        a: f"runs/lm-evidence/{a}/final" for a in ("sft", "ppo-step", "ppo-outcome", "grpo")
+    }
+    folders = sorted(LM_EVIDENCE.glob("compare-*"))
+    assert len(folders) == 8
+    for folder in folders:
+        name = re.fullmatch(r"compare-(.+)-vs-(.+)-(pass_rate|succ_calling)", folder.name)
+        assert name is not None, folder.name
+        a, b, metric = name.groups()
+        sides = [tmp_path / f"{folder.name}-{side}.jsonl" for side in ("a", "b")]
+        for path, arm in zip(sides, (a, b)):
+            lines = [json.dumps(r) + "\n" for r in as_json(by_agent[arms[arm]])]
+            path.write_text("".join(lines), encoding="utf-8")
+        out = tmp_path / folder.name
+        argv = ["compare", *map(str, sides), "--metric", metric, "--out", str(out)]
+        assert main(argv) == 0
+        assert (out / "compare.csv").read_bytes() == (folder / "compare.csv").read_bytes()

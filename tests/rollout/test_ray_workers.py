@@ -21,6 +21,8 @@ from steptool_env.rollout.ray_workers import RayConfig, WorkerPool
 from steptool_env.world.suite import Suite
 from tests.conftest import run_python
 
+pytestmark = pytest.mark.slow  # a module-wide fixture starts a Ray cluster
+
 ENV = "StepTool/ToolBench-v0"
 KWARGS = {"split": "I2-Inst"}
 
@@ -259,7 +261,6 @@ import time
 from steptool_env.errors import WorkerError
 from steptool_env.rollout.ray_workers import connect
 
-pytestmark = pytest.mark.slow  # a module-wide fixture starts a server/cluster
 t0 = time.monotonic()
 try:
     connect("127.0.0.1:1")
