@@ -7,9 +7,9 @@
 #   bash benchmarks/lm_evidence.sh [RUNS_FOLDER] [STAGE...]   (default runs/lm-evidence, all)
 # Stages: base sft ppo-step ppo-outcome grpo bench board (board: one leaderboard of every
 # arm benched so far, paired comparisons (SFT vs base, each RL arm vs SFT) and the RL arms'
-# training curves, in $RUNS/board). Every stage resumes
-# where it stopped (the trainer from its latest checkpoint, the bench from its episodes), so
-# rerun the same command after an interruption. Set DEVICE=cuda on a GPU.
+# training curves, in $RUNS/board). Every stage resumes where it stopped (the trainer from
+# its latest checkpoint, the bench from its episodes), so rerun the same command after an
+# interruption. Set DEVICE=cuda on a GPU.
 # SCALE=gpu runs the full-scale recipe instead: Qwen2.5-1.5B-Instruct (a hub id: downloaded,
 # so HF_HUB_OFFLINE is not set) with agents/{sft,ppo,grpo}-qwen-gpu.toml on CUDA, benched on
 # the first 50 tasks of each test subset with 12 steps (LIMIT and MAX_STEPS still override).

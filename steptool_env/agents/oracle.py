@@ -61,7 +61,7 @@ class OracleAgent:
                 self._remember(key, text)
             return text
         if task.task_type == "stabletoolbench":  # the answer quotes this episode's responses
-            return _finish_text(view.parser, _answer(view, task))
+            return _finish_text(view.parser, _grounded_answer(view, task))
         key = (view.parser, task.task_id, FINISH, -1)
         text = self._texts.get(key)
         if text is None:
@@ -79,10 +79,8 @@ def _finish_text(parser: str, answer: str) -> str:
     return format_action(parser, FINISH, finish_arguments(answer), "I have everything I need.")
 
 
-def _answer(view: TurnView, task: Task) -> str:
-    """The reference answer, or on StableToolBench the relevant responses' salient values."""
-    if task.task_type != "stabletoolbench":
-        return task.reference_answer
+def _grounded_answer(view: TurnView, task: Task) -> str:
+    """A StableToolBench answer: the salient values of the episode's relevant responses."""
     relevant = {view.env.function_of(tool, api) for tool, api in task.relevant_apis}
     parts = []
     for function, arguments, response in getattr(view.env, "call_responses", ()):

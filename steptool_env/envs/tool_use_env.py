@@ -548,11 +548,11 @@ def _call_key(arguments: Mapping[str, Any]) -> object:
             items.append((name, kind, repr(value)))
         else:
             return json.dumps(arguments, sort_keys=True, default=str)
-    items.sort(key=_first)
+    items.sort(key=_name)  # by name only: types do not order
     return tuple(items)
 
 
-def _first(item: tuple[str, type, object]) -> str:
+def _name(item: tuple[str, type, object]) -> str:
     return item[0]
 
 

@@ -70,6 +70,7 @@ def ppo_loss(
     Token terms are summed and divided by ``token_norm`` (default: the number of tokens
     here), step terms by ``step_norm``, so micro-batches of a gradient-accumulation step can
     share the normaliser of the whole minibatch. ``values`` is None for critic-free runs.
+    The parts also hold ``kl_max``, the largest per-token KL estimate (a statistic only).
     """
     n_tok = float(token_norm if token_norm is not None else max(int(logp.numel()), 1))
     pg, clipped = clipped_policy_loss(logp, old_logp, advantages, clip)
@@ -77,7 +78,13 @@ def ppo_loss(
     policy = pg.sum() / n_tok
     kl_term = kl.sum() / n_tok
     loss = policy + kl_coef * kl_term
-    parts = {"policy_loss": policy, "kl": kl_term, "clipfrac": clipped.sum() / n_tok}
+    parts = {
+        "policy_loss": policy,
+        "kl": kl_term,
+        "clipfrac": clipped.sum() / n_tok,
+        # the largest per-token estimate, the tail the mean hides (not part of the loss)
+        "kl_max": kl.detach().max() if kl.numel() else kl.detach().new_zeros(()),
+    }
     if values is not None:
         n_step = float(step_norm if step_norm is not None else max(int(values.numel()), 1))
         v = clipped_value_loss(values, old_values, targets, value_clip).sum() / n_step

@@ -96,9 +96,10 @@ def plot_metrics(
         ax.set_title(key)
         ax.set_xlabel("update")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # updates are whole numbers
-        if _spans_decades([r[key] for d in data for r in d if r.get(key) is not None]):
+        linthresh = _symlog_threshold([r.get(key) for d in data for r in d])
+        if linthresh is not None:
             # e.g. one update's KL 1,000x the others': a linear axis would flatten the rest
-            ax.set_yscale("symlog", linthresh=_linthresh(key, data))
+            ax.set_yscale("symlog", linthresh=linthresh)
             ax.set_title(f"{key} (symlog)")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(keys) :]:
@@ -112,19 +113,11 @@ def plot_metrics(
     return out
 
 
-def _spans_decades(values: Sequence[float], decades: float = 2.0) -> bool:
-    """Whether the magnitudes of ``values`` span more than ``decades`` powers of ten (a
-    symlog axis then shows them; a linear one would flatten all but the largest)."""
+def _symlog_threshold(values: Sequence[Any], decades: float = 2.0) -> float | None:
+    """The linear range of a symlog axis for ``values`` (their smallest non-zero magnitude)
+    when their magnitudes span more than ``decades`` powers of ten, else None (a linear
+    axis shows them well)."""
     mags = [abs(v) for v in values if isinstance(v, int | float) and v != 0 and math.isfinite(v)]
-    return len(mags) > 1 and math.log10(max(mags) / min(mags)) > decades
-
-
-def _linthresh(key: str, data: Sequence[Sequence[Mapping[str, Any]]]) -> float:
-    """The linear range of a symlog axis: the smallest non-zero magnitude of ``key``."""
-    mags = [
-        abs(r[key])
-        for d in data
-        for r in d
-        if isinstance(r.get(key), int | float) and r[key] != 0 and math.isfinite(r[key])
-    ]
-    return min(mags)
+    if len(mags) > 1 and math.log10(max(mags) / min(mags)) > decades:
+        return min(mags)
+    return None

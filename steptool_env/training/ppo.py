@@ -46,7 +46,7 @@ from steptool_env.training.batch import (
     pack_all,
 )
 from steptool_env.training.config import TrainConfig
-from steptool_env.training.losses import AdaptiveKL, kl_penalty, ppo_loss, value_clip_range
+from steptool_env.training.losses import AdaptiveKL, ppo_loss, value_clip_range
 from steptool_env.training.policy import Reference
 from steptool_env.training.replay import ReplayAgent, read_trajectories, write_trajectories
 from steptool_env.training.run import Run, TrainResult, episode_stats, items_from
@@ -316,11 +316,10 @@ def _learn(
                     target.append(it.value_target)
                 t = lambda a: torch.as_tensor(np.concatenate(a), dtype=torch.float32, device=device)
                 v = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
-                ref_logprobs = t(ref)
                 loss, parts = ppo_loss(
                     out.logprobs,
                     t(old),
-                    ref_logprobs,
+                    t(ref),
                     t(adv),
                     out.values,
                     v(old_v) if out.values is not None else None,
@@ -333,9 +332,7 @@ def _learn(
                     step_norm=n_step,
                 )
                 policy.backward(loss)
-                if out.logprobs.numel():
-                    token_kl = kl_penalty(out.logprobs.detach(), ref_logprobs)
-                    kl_max = max(kl_max, float(token_kl.max()))
+                kl_max = max(kl_max, float(parts.pop("kl_max")))
                 for k, val in parts.items():
                     w = n_step if k == "value_loss" else n_tok
                     sums[k] = sums.get(k, 0.0) + float(val.detach()) * w

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from steptool_env.world.tasks import AnswerFact, Fact, StateFact
@@ -67,20 +66,12 @@ def _numbers(norm_answer: str) -> list[float]:
     return [float(m) for m in _NUMBER.findall(norm_answer)]
 
 
-@lru_cache(maxsize=65_536)
-def _needle(text: str) -> str:
-    """The normalised form a fact's string value must occur as ("" when it has no words).
-    Memoised: a task's facts and distractors are fixed, so each is normalised once."""
-    needle = normalize_text(text)
-    return needle if needle.strip() else ""
-
-
 def _value_in(value: Any, norm_answer: str, numbers: Sequence[float]) -> bool:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         tol = max(0.005, abs(float(value)) * 1e-3)
         return any(abs(n - value) <= tol for n in numbers)
-    needle = _needle(str(value))
-    return needle != "" and needle in norm_answer
+    needle = normalize_text(str(value))
+    return needle.strip() != "" and needle in norm_answer
 
 
 @dataclass(frozen=True, slots=True)

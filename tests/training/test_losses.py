@@ -140,8 +140,9 @@ def test_ppo_loss_default_normalisers() -> None:
     #          = -0.4 + 0.0129150178 + 0.33625 = -0.0508349822
     assert abs(SUM_KL - 0.5166007119) < 1e-10
     loss, parts = ppo_loss(**ppo_batch(), **KW)
-    assert set(parts) == {"policy_loss", "kl", "clipfrac", "value_loss"}
+    assert set(parts) == {"policy_loss", "kl", "clipfrac", "kl_max", "value_loss"}
     close(parts["policy_loss"], -0.4)
+    close(parts["kl_max"], 0.3678794412, atol=1e-9)  # token 3
     close(parts["kl"], 0.1291501780, atol=1e-9)
     close(parts["value_loss"], 0.6725)
     close(parts["clipfrac"], 0.5)
@@ -172,7 +173,7 @@ def test_ppo_loss_critic_free_drops_value_term() -> None:
     batch.update(values=None, old_values=None, targets=None)
     loss, parts = ppo_loss(**batch, **KW)
     assert "value_loss" not in parts
-    assert set(parts) == {"policy_loss", "kl", "clipfrac"}
+    assert set(parts) == {"policy_loss", "kl", "clipfrac", "kl_max"}
     close(loss, -0.3870849822, atol=1e-9)
     close(loss, SUM_PG / 4 + 0.1 * SUM_KL / 4)
     # step_norm is irrelevant without a critic
