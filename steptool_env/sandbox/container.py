@@ -21,15 +21,13 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from steptool_env.errors import ConfigError, SandboxError, require
+from steptool_env.sandbox.http_client import HttpClient
 from steptool_env.sandbox.image import ensure_image
 from steptool_env.sandbox.remote import ServerHandle
 from steptool_env.sandbox.server import ServerLimits
-
-if TYPE_CHECKING:
-    import httpx
 
 LABEL = "io.steptool.sandbox"
 OWNER_PID = "io.steptool.owner-pid"
@@ -129,9 +127,8 @@ class ContainerServer(ServerHandle):
         self.container: Any = None
         self._dir: Path | None = None
 
-    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
+    def _launch(self) -> tuple[str, HttpClient]:
         global _counter
-        httpx = require("httpx", "docker")
         client = docker_client()
         image = ensure_image(
             client, self.options.image, self.options.base_image, self.options.build
@@ -174,7 +171,7 @@ class ContainerServer(ServerHandle):
                     f"could not start a sandbox container from {image}: {exc}"
                 ) from exc
             raise
-        return "http://sandbox", httpx.HTTPTransport(uds=str(self._dir / "api.sock"), retries=0)
+        return "http://sandbox", HttpClient("http://sandbox", uds=str(self._dir / "api.sock"))
 
     def _terminate(self) -> None:
         container, self.container = self.container, None

@@ -9,14 +9,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from steptool_env.errors import SandboxError, require
+from steptool_env.errors import SandboxError
+from steptool_env.sandbox.http_client import HttpClient
 from steptool_env.sandbox.remote import ServerHandle
 from steptool_env.sandbox.server import READY_PREFIX, ServerLimits
-
-if TYPE_CHECKING:
-    import httpx
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -42,8 +40,7 @@ class LocalServer(ServerHandle):
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
-        httpx = require("httpx", "docker")
+    def _launch(self) -> tuple[str, HttpClient]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p
@@ -58,7 +55,7 @@ class LocalServer(ServerHandle):
             env=env,
         )
         url = self._read_ready_line()
-        return url, httpx.HTTPTransport(retries=0)
+        return url, HttpClient(url)
 
     def _read_ready_line(self) -> str:
         assert self.process is not None and self.process.stdout is not None

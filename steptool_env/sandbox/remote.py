@@ -1,7 +1,8 @@
 """The client side of the API-mock server: :class:`RemoteBackend` and the server handles.
 
 A :class:`ServerHandle` is one running server (a local process or a container) with one
-keep-alive httpx connection pool that every env leased to it shares. A
+keep-alive connection pool (:class:`~steptool_env.sandbox.http_client.HttpClient`) that
+every env leased to it shares. A
 :class:`RemoteBackend` is one env's session on it. Each backend keeps a journal of the
 calls its episode ran; if the server dies mid-episode, the handle restarts it and the
 backend replays the journal into a new session, so the episode goes on with exactly the
@@ -28,10 +29,9 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from steptool_env.errors import SandboxError, StepToolError, ToolError, require
+from steptool_env.errors import SandboxError, StepToolError, ToolError
 from steptool_env.sandbox.backend import (
     DEFAULT_CALL_TIMEOUT_S,
     Backend,
@@ -39,11 +39,9 @@ from steptool_env.sandbox.backend import (
     timeout_result,
     validate_timeout,
 )
+from steptool_env.sandbox.http_client import HttpClient, TransportError, TransportTimeout
 from steptool_env.sandbox.server import MAX_BATCH_OPS, PROTOCOL, code_digest
 from steptool_env.tools.status import Status
-
-if TYPE_CHECKING:
-    import httpx
 
 _LIVE: set[ServerHandle] = set()
 """The servers of this process that are started (held here until stopped)."""
@@ -52,15 +50,9 @@ _exiting = False
 
 _GRACE_S = 1.0
 """How much longer than ``call_timeout_s`` the client waits for the server's own answer."""
-_JSON = {"content-type": "application/json"}
 _STATUSES = {int(s): s for s in Status}
 _DEFERRING = threading.local()
 """``on`` while :func:`deferred_resets` runs in this thread."""
-
-
-@lru_cache(maxsize=64)
-def _timeout_extension(seconds: float) -> dict[str, Any]:
-    return {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), seconds)}
 
 
 class ServerHandle(ABC):
@@ -74,17 +66,16 @@ class ServerHandle(ABC):
         self.generation = 0
         """Bumped at every (re)start: sessions of an older generation are gone."""
         self._lock = threading.RLock()
-        self._transport: httpx.HTTPTransport | None = None
+        self._client: HttpClient | None = None
         self._base = ""
-        self._urls: dict[str, httpx.URL] = {}
         self._closed = False
         self.max_body_bytes: int | None = None
         """The largest request body the server takes (from its health answer; None: unknown)."""
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
-    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
-        """Start the server; return its base URL and a transport that reaches it."""
+    def _launch(self) -> tuple[str, HttpClient]:
+        """Start the server; return its base URL and a client that reaches it."""
 
     @abstractmethod
     def _terminate(self) -> None:
@@ -107,8 +98,7 @@ class ServerHandle(ABC):
                     raise SandboxError("the interpreter is exiting: no sandbox server starts now")
                 _LIVE.add(self)  # before launching: whatever the launch leaves is stopped at exit
             try:
-                self._base, self._transport = self._launch()
-                self._urls = {}
+                self._base, self._client = self._launch()
                 self._wait_healthy()
             except BaseException:
                 self.stop()
@@ -117,9 +107,9 @@ class ServerHandle(ABC):
 
     def stop(self) -> None:
         with self._lock:
-            if self._transport is not None:
-                self._transport.close()
-                self._transport = None
+            if self._client is not None:
+                self._client.close()
+                self._client = None
             try:
                 self._terminate()
             finally:
@@ -134,13 +124,12 @@ class ServerHandle(ABC):
     def restart(self, seen_generation: int) -> None:
         """Restart unless another backend already did since ``seen_generation``."""
         with self._lock:
-            if self.generation != seen_generation and self._transport is not None and self.alive():
+            if self.generation != seen_generation and self._client is not None and self.alive():
                 return
             self.stop()
             self.start()
 
     def _wait_healthy(self) -> None:
-        httpx = require("httpx", "docker")
         deadline = time.monotonic() + self.startup_timeout_s
         last: Exception | None = None
         while time.monotonic() < deadline:
@@ -148,7 +137,7 @@ class ServerHandle(ABC):
                 raise SandboxError(f"the {self.describe()} exited while starting{self._logs()}")
             try:
                 health = self.request("GET", "/health", timeout=1.0)
-            except httpx.TransportError as exc:  # not listening yet
+            except TransportError as exc:  # not listening yet
                 last = exc
                 time.sleep(0.005)
                 continue
@@ -225,41 +214,24 @@ class ServerHandle(ABC):
         self, method: str, path: str, content: bytes, timeout: float | None
     ) -> tuple[int, dict[str, Any]]:
         """Send one request; its HTTP status and JSON object (anything else raises)."""
-        httpx = require("httpx", "docker")
-        transport = self._transport
-        if transport is None:
+        client = self._client
+        if client is None:
             raise SandboxError(f"the {self.describe()} is stopped")
         t = self.startup_timeout_s if timeout is None else timeout
-        url = self._urls.get(path)
-        if url is None:  # parsing a URL costs more than the API call: keep them
-            if len(self._urls) > 4096:
-                self._urls.clear()
-            url = self._urls[path] = httpx.URL(self._base + path)
-        request = httpx.Request(
-            method,
-            url,
-            content=content,
-            headers=_JSON,
-            extensions=_timeout_extension(t),
-        )
-        response = transport.handle_request(request)
-        try:
-            raw = response.read()
-        finally:
-            response.close()
+        code, raw = client.exchange(method, path, content, t)
         try:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise SandboxError(
                 f"malformed response from the {self.describe()} to {method} {path}: HTTP "
-                f"{response.status_code}, not JSON: {raw[:200]!r}"
+                f"{code}, not JSON: {raw[:200]!r}"
             ) from None
         if not isinstance(data, dict):
             raise SandboxError(
                 f"malformed response from the {self.describe()} to {method} {path}: "
                 f"expected a JSON object, got {raw[:200]!r}"
             )
-        return response.status_code, data
+        return code, data
 
     def _answer(
         self, method: str, path: str, code: int, data: dict[str, Any], size: int
@@ -378,10 +350,9 @@ class RemoteBackend:
             return {}
         if self._reset_due:
             self._reset_now()
-        httpx = require("httpx", "docker")
         try:
             data = self._recovering(lambda: self.server.request("GET", self._path("records")))
-        except httpx.TimeoutException as exc:
+        except TransportTimeout as exc:
             raise SandboxError(f"the {self.server.describe()} did not send the records") from exc
         records = data.get("records")
         if not isinstance(records, dict):
@@ -476,14 +447,13 @@ class RemoteBackend:
         self, body: dict[str, Any], first: dict[str, Any] | Exception | None = None
     ) -> dict[str, Any] | None:
         """The call's reply, or ``None`` when it hung past the timeout."""
-        httpx = require("httpx", "docker")
         timeout = self.call_timeout_s + (_GRACE_S if "delay_s" in body else 0.0)
         try:
             return self._recovering(
                 lambda: self.server.request("POST", self._path("call"), body, timeout=timeout),
                 first,
             )
-        except httpx.TimeoutException:
+        except TransportTimeout:
             return None  # the server is alive but did not answer: status 5, the env goes on
 
     def _recovering(
@@ -493,31 +463,28 @@ class RemoteBackend:
     ) -> dict[str, Any]:
         """``fn()`` (or ``first``, the outcome of a request already sent); if the server died
         or lost the session, recover once and retry with ``fn()``."""
-        httpx = require("httpx", "docker")
         try:
             if first is None:
                 return fn()
             if isinstance(first, Exception):
                 raise first
             return first
-        except httpx.TimeoutException:
+        except TransportTimeout:
             if self.server.alive():
                 raise
             self._recover(replay=True)
-        except (httpx.TransportError, _SessionGone):
+        except (TransportError, _SessionGone):
             self._recover(replay=True)
         return self._guarded(fn)
 
     def _guarded(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        httpx = require("httpx", "docker")
         try:
             return fn()
-        except (httpx.TransportError, _SessionGone) as exc:
+        except (TransportError, _SessionGone) as exc:
             raise SandboxError(f"lost the {self.server.describe()}: {exc!r}") from exc
 
     def _recover(self, replay: bool) -> None:
         """A new session (restarting a dead server first), replaying this episode's calls."""
-        httpx = require("httpx", "docker")
         try:
             if self._session is not None and not self.server.alive():
                 self.server.restart(self._generation)
@@ -528,7 +495,7 @@ class RemoteBackend:
             if replay:
                 for body in self._journal:
                     self.server.request("POST", self._path("call"), body)
-        except (httpx.TransportError, _SessionGone) as exc:
+        except (TransportError, _SessionGone) as exc:
             self._session = None
             raise SandboxError(
                 f"the {self.server.describe()} failed and could not be recovered: {exc!r}"
@@ -661,17 +628,17 @@ class ExternalServer(ServerHandle):
         super().__init__(suite, startup_timeout_s)
         self.url = url
 
-    def _launch(self) -> tuple[str, httpx.HTTPTransport]:
-        httpx = require("httpx", "docker")
+    def _launch(self) -> tuple[str, HttpClient]:
         if self.url.startswith("unix:"):
-            return "http://sandbox", httpx.HTTPTransport(uds=self.url[5:], retries=0)
-        return self.url.rstrip("/"), httpx.HTTPTransport(retries=0)
+            return "http://sandbox", HttpClient("http://sandbox", uds=self.url[5:])
+        base = self.url.rstrip("/")
+        return base, HttpClient(base)
 
     def _terminate(self) -> None:
         pass
 
     def alive(self) -> bool:
-        return self._transport is not None
+        return self._client is not None
 
     def describe(self) -> str:
         return f"sandbox server at {self.url}"

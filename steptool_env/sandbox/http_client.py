@@ -1,0 +1,201 @@
+"""The HTTP/1.1 client of the API-mock server: keep-alive connections on plain sockets.
+
+Every request of a remote backend goes through here: one API call is one request, so the
+client's own cost is paid on every env step. A general-purpose client (httpx: URL objects,
+header models, timeouts as extensions, an h11 state machine) costs about 0.2 ms a request;
+this one speaks only what the server speaks (``server.py``: a request head, a JSON body
+with ``Content-Length``, an answer with ``Content-Length``) and costs a few microseconds
+on top of the socket round trip.
+
+Connections are kept alive and shared by the threads that use one :class:`HttpClient`: a
+request takes an idle connection (one the server has closed meanwhile is dropped first) or
+opens a new one, and gives it back when its answer has been read in full. Any failure closes
+the connection it happened on and raises :class:`TransportError` (a timeout:
+:class:`TransportTimeout`); the remote backend decides what that means (a dead server is
+restarted and the episode replayed).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from steptool_env.errors import SandboxError
+
+MAX_HEAD_BYTES = 64 * 1024
+"""The longest response head accepted (the server's are under 200 bytes)."""
+_IDLE_KEPT = 64
+"""Idle connections kept for reuse; more are closed when they come back."""
+
+
+class TransportError(SandboxError):
+    """The request did not get an HTTP answer: the server is not listening, closed or reset
+    the connection, or answered something that is not HTTP/1.x with a ``Content-Length``."""
+
+
+class TransportTimeout(TransportError):
+    """Connecting, sending or reading took longer than the request's timeout."""
+
+
+class HttpClient:
+    """Keep-alive HTTP/1.1 to one server, over TCP (``http://host:port``) or a unix socket.
+
+    Args:
+        base_url: ``http://host:port`` (the ``Host`` header names it); with ``uds``, only
+            the ``Host`` it names matters.
+        uds: the path of a unix socket to connect to instead of TCP.
+    """
+
+    def __init__(self, base_url: str, uds: str | None = None) -> None:
+        scheme, sep, authority = base_url.partition("://")
+        authority = authority.rstrip("/")
+        if scheme != "http" or not sep or not authority or "/" in authority:
+            raise SandboxError(f"not an http://host[:port] URL: {base_url!r}")
+        self.uds = uds
+        self._host = authority.encode("ascii", "replace")
+        host, port = authority, "80"
+        if not authority.endswith("]") and ":" in authority:
+            host, _, port = authority.rpartition(":")
+        if not port.isdigit():
+            raise SandboxError(f"the URL {base_url!r} has a malformed port")
+        self._address: str | tuple[str, int] = (
+            uds if uds is not None else (host.strip("[]"), int(port))
+        )
+        self._idle: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # ------------------------------------------------------------------ public
+    def exchange(self, method: str, path: str, content: bytes, timeout: float) -> tuple[int, bytes]:
+        """Send one request (a JSON body, possibly empty); its HTTP status and body."""
+        head = (
+            b"%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n"
+            % (method.encode("ascii"), path.encode("ascii"), self._host, len(content))
+        )
+        sock = self._checkout(timeout)
+        try:
+            sock.settimeout(timeout)
+            sock.sendall(head + content)
+            code, body, keep = _read_response(sock)
+        except TimeoutError:
+            sock.close()
+            raise TransportTimeout(f"no answer to {method} {path} within {timeout:g} s") from None
+        except OSError as exc:
+            sock.close()
+            raise TransportError(f"{method} {path} failed: {exc!r}") from None
+        except TransportError:
+            sock.close()
+            raise
+        if keep:
+            self._checkin(sock)
+        else:
+            sock.close()
+        return code, body
+
+    def close(self) -> None:
+        """Close every idle connection; connections in use close when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for sock in idle:
+            sock.close()
+
+    # ------------------------------------------------------------------ connections
+    def _checkout(self, timeout: float) -> socket.socket:
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise TransportError("the client is closed")
+                sock = self._idle.pop() if self._idle else None
+            if sock is None:
+                return self._connect(timeout)
+            if _still_open(sock):
+                return sock
+            sock.close()
+
+    def _checkin(self, sock: socket.socket) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < _IDLE_KEPT:
+                self._idle.append(sock)
+                return
+        sock.close()
+
+    def _connect(self, timeout: float) -> socket.socket:
+        address = self._address
+        try:
+            if isinstance(address, str):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(timeout)
+                    sock.connect(address)
+                except BaseException:
+                    sock.close()
+                    raise
+            else:
+                sock = socket.create_connection(address, timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except TimeoutError:
+            raise TransportTimeout(
+                f"could not connect to {address!r} within {timeout:g} s"
+            ) from None
+        except OSError as exc:
+            raise TransportError(f"could not connect to {address!r}: {exc!r}") from None
+        return sock
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """Whether an idle connection can carry a request: the server has sent nothing on it (an
+    idle connection it closed reads as end of file, and anything else is out of turn)."""
+    try:
+        sock.settimeout(0)  # a peek that never waits
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True  # nothing to read: the connection is open and quiet
+    except OSError:
+        return False
+    return False
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bytes, bool]:
+    """Status, body and whether the connection may carry another request."""
+    buf = bytearray()
+    while (end := buf.find(b"\r\n\r\n")) < 0:
+        if len(buf) > MAX_HEAD_BYTES:
+            raise TransportError(f"the response head is longer than {MAX_HEAD_BYTES:,} bytes")
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise TransportError("the server closed the connection without an answer")
+        buf += chunk
+    lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+    status = lines[0].split(" ", 2)
+    if len(status) < 2 or not status[0].startswith("HTTP/1.") or not status[1].isdigit():
+        raise TransportError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
+    length = -1
+    keep = status[0] == "HTTP/1.1"
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            value = value.strip()
+            if not (value.isascii() and value.isdigit()) or len(value) > 15:
+                raise TransportError(f"malformed Content-Length {value[:40]!r}")
+            length = int(value)
+        elif name == "connection":
+            keep = keep and value.strip().lower() != "close"
+        elif name == "transfer-encoding":
+            raise TransportError("the answer has a Transfer-Encoding (only Content-Length)")
+    if length < 0:
+        raise TransportError("the answer has no Content-Length")
+    body = buf[end + 4 :]
+    while len(body) < length:
+        chunk = sock.recv(max(65536, length - len(body)))
+        if not chunk:
+            raise TransportError(
+                f"the server closed the connection after {len(body)} of {length} body bytes"
+            )
+        body += chunk
+    if len(body) > length:  # bytes beyond the answer: the connection is out of step
+        keep = False
+        del body[length:]
+    return int(status[1]), bytes(body), keep
