@@ -17,8 +17,10 @@ restarted and the episode replayed).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 
 from steptool_env.errors import SandboxError
 
@@ -68,30 +70,30 @@ class HttpClient:
     # ------------------------------------------------------------------ public
     def exchange(self, method: str, path: str, content: bytes, timeout: float) -> tuple[int, bytes]:
         """Send one request (a JSON body, possibly empty); its HTTP status and body."""
+        return self.send(method, path, content, timeout).answer()
+
+    def send(self, method: str, path: str, content: bytes, timeout: float) -> Exchange:
+        """Send one request without waiting for its answer (:meth:`Exchange.answer` reads it):
+        other work, or other requests on other connections, can go on meanwhile."""
         head = (
             b"%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n"
             % (method.encode("ascii"), path.encode("ascii"), self._host, len(content))
         )
         sock = self._checkout(timeout)
-        try:
+        exchange = Exchange(self, sock, f"{method} {path}", timeout)
+        with exchange.failing():
             sock.settimeout(timeout)
             sock.sendall(head + content)
-            code, body, keep = _read_response(sock)
-        except TimeoutError:
-            sock.close()
-            raise TransportTimeout(f"no answer to {method} {path} within {timeout:g} s") from None
-        except OSError as exc:
-            sock.close()
-            raise TransportError(f"{method} {path} failed: {exc!r}") from None
-        except TransportError:
-            sock.close()
-            raise
-        if keep:
-            self._checkin(sock)
-        else:
-            sock.close()
-        return code, body
+        return exchange
+
+    def checkin(self, sock: socket.socket) -> None:
+        """Take back a connection whose answer was read in full."""
+        with self._lock:
+            if not self._closed and len(self._idle) < _IDLE_KEPT:
+                self._idle.append(sock)
+                return
+        sock.close()
 
     def close(self) -> None:
         """Close every idle connection; connections in use close when they come back."""
@@ -114,13 +116,6 @@ class HttpClient:
                 return sock
             sock.close()
 
-    def _checkin(self, sock: socket.socket) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < _IDLE_KEPT:
-                self._idle.append(sock)
-                return
-        sock.close()
-
     def _connect(self, timeout: float) -> socket.socket:
         address = self._address
         try:
@@ -142,6 +137,56 @@ class HttpClient:
         except OSError as exc:
             raise TransportError(f"could not connect to {address!r}: {exc!r}") from None
         return sock
+
+
+class Exchange:
+    """A request sent on a connection of its own, its answer not read yet."""
+
+    __slots__ = ("client", "request", "sock", "timeout")
+
+    def __init__(self, client: HttpClient, sock: socket.socket, request: str, timeout: float):
+        self.client = client
+        self.sock: socket.socket | None = sock
+        self.request = request
+        self.timeout = timeout
+
+    def answer(self) -> tuple[int, bytes]:
+        """The HTTP status and body of the answer (read once; the connection goes back to
+        the client for reuse)."""
+        sock = self.sock
+        if sock is None:
+            raise TransportError(f"the answer to {self.request} was already read or abandoned")
+        with self.failing():
+            code, body, keep = _read_response(sock)
+        self.sock = None
+        if keep:
+            self.client.checkin(sock)
+        else:
+            sock.close()
+        return code, body
+
+    def abandon(self) -> None:
+        """Close the connection without reading the answer (idempotent)."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    @contextlib.contextmanager
+    def failing(self) -> Iterator[None]:
+        """Any failure inside closes the connection and raises :class:`TransportError`."""
+        try:
+            yield
+        except TimeoutError:
+            self.abandon()
+            raise TransportTimeout(
+                f"no answer to {self.request} within {self.timeout:g} s"
+            ) from None
+        except OSError as exc:
+            self.abandon()
+            raise TransportError(f"{self.request} failed: {exc!r}") from None
+        except BaseException:
+            self.abandon()
+            raise
 
 
 def _still_open(sock: socket.socket) -> bool:

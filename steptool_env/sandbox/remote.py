@@ -10,8 +10,9 @@ state it had (the APIs are deterministic). If that fails too, the call raises
 :class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
 infrastructure error -- never as a plain 0.
 
-Envs stepped together (:func:`call_together`, used by the rollout loop's ``EnvBatch``) send
-their calls in one ``POST /batch`` per server instead of one request each; inside
+Envs stepped together (:func:`call_together`, or :func:`send_together` and
+:meth:`Together.results` to work while the server does; used by the rollout loop's
+``EnvBatch``) send their calls in one ``POST /batch`` per server instead of one request each; inside
 :func:`deferred_resets` an episode's reset travels with its session's next call. Every
 result is the one the backend's own ``call`` would give, recovery included.
 
@@ -39,7 +40,12 @@ from steptool_env.sandbox.backend import (
     timeout_result,
     validate_timeout,
 )
-from steptool_env.sandbox.http_client import HttpClient, TransportError, TransportTimeout
+from steptool_env.sandbox.http_client import (
+    Exchange,
+    HttpClient,
+    TransportError,
+    TransportTimeout,
+)
 from steptool_env.sandbox.server import MAX_BATCH_OPS, PROTOCOL, code_digest
 from steptool_env.tools.status import Status
 
@@ -188,37 +194,31 @@ class ServerHandle(ABC):
         """Ops of several sessions (each encoded by :meth:`RemoteBackend._op`) in one
         ``POST /batch``: per op, its answer or the error its own request would have raised.
         A failure of the whole batch (transport, protocol) raises."""
+        return self.send_batch(ops, timeout).answers()
+
+    def send_batch(self, ops: Sequence[bytes], timeout: float) -> SentBatch:
+        """:meth:`request_batch` without waiting: the batch is sent, its answers are read by
+        :meth:`SentBatch.answers`. A failure to send raises."""
         content = b'{"ops":[' + b",".join(ops) + b"]}"
-        try:
-            code, data = self._exchange("POST", "/batch", content, timeout)
-            results = self._answer("POST", "/batch", code, data, len(content)).get("results")
-        except _TooLarge as exc:  # never one op's bad input: the batch as a whole
-            raise SandboxError(f"the {self.describe()} refused a batch: {exc}") from None
-        if not isinstance(results, list) or len(results) != len(ops):
-            raise SandboxError(f"malformed batch answer from the {self.describe()}: {data!r:.300}")
-        out: list[dict[str, Any] | StepToolError] = []
-        for result in results:
-            op_code = result.get("code") if isinstance(result, dict) else None
-            op_body = result.get("body") if isinstance(result, dict) else None
-            if type(op_code) is not int or not isinstance(op_body, dict):
-                raise SandboxError(
-                    f"malformed batch answer from the {self.describe()}: {result!r:.300}"
-                )
-            try:
-                out.append(self._answer("POST", "/batch", op_code, op_body, 0))
-            except StepToolError as exc:
-                out.append(exc)
-        return out
+        exchange = self._connected().send("POST", "/batch", content, timeout)
+        return SentBatch(self, exchange, len(ops), len(content))
+
+    def _connected(self) -> HttpClient:
+        client = self._client
+        if client is None:
+            raise SandboxError(f"the {self.describe()} is stopped")
+        return client
 
     def _exchange(
         self, method: str, path: str, content: bytes, timeout: float | None
     ) -> tuple[int, dict[str, Any]]:
         """Send one request; its HTTP status and JSON object (anything else raises)."""
-        client = self._client
-        if client is None:
-            raise SandboxError(f"the {self.describe()} is stopped")
         t = self.startup_timeout_s if timeout is None else timeout
-        code, raw = client.exchange(method, path, content, t)
+        code, raw = self._connected().exchange(method, path, content, t)
+        return code, self._decode(method, path, code, raw)
+
+    def _decode(self, method: str, path: str, code: int, raw: bytes) -> dict[str, Any]:
+        """The JSON object of an answer (anything else raises)."""
         try:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -231,7 +231,7 @@ class ServerHandle(ABC):
                 f"malformed response from the {self.describe()} to {method} {path}: "
                 f"expected a JSON object, got {raw[:200]!r}"
             )
-        return code, data
+        return data
 
     def _answer(
         self, method: str, path: str, code: int, data: dict[str, Any], size: int
@@ -266,6 +266,41 @@ class _TooLarge(SandboxError):
             f"The call is too large for the API server: its request has {size:,} bytes "
             f"({limit}). Send shorter arguments."
         )
+
+
+class SentBatch:
+    """A ``POST /batch`` sent to a server, its answer not read yet."""
+
+    def __init__(self, server: ServerHandle, exchange: Exchange, n_ops: int, size: int) -> None:
+        self.server = server
+        self.exchange = exchange
+        self.n_ops = n_ops
+        self.size = size
+        """Bytes of the request."""
+
+    def answers(self) -> list[dict[str, Any] | StepToolError]:
+        """Per op, its answer or the error its own request would have raised; a failure of
+        the whole batch (transport, protocol) raises."""
+        server, where = self.server, self.server.describe()
+        code, raw = self.exchange.answer()
+        try:
+            data = server._decode("POST", "/batch", code, raw)
+            results = server._answer("POST", "/batch", code, data, self.size).get("results")
+        except _TooLarge as exc:  # never one op's bad input: the batch as a whole
+            raise SandboxError(f"the {where} refused a batch: {exc}") from None
+        if not isinstance(results, list) or len(results) != self.n_ops:
+            raise SandboxError(f"malformed batch answer from the {where}: {data!r:.300}")
+        out: list[dict[str, Any] | StepToolError] = []
+        for result in results:
+            op_code = result.get("code") if isinstance(result, dict) else None
+            op_body = result.get("body") if isinstance(result, dict) else None
+            if type(op_code) is not int or not isinstance(op_body, dict):
+                raise SandboxError(f"malformed batch answer from the {where}: {result!r:.300}")
+            try:
+                out.append(server._answer("POST", "/batch", op_code, op_body, 0))
+            except StepToolError as exc:
+                out.append(exc)
+        return out
 
 
 def stop_all_servers() -> None:
@@ -532,8 +567,12 @@ class _Op(NamedTuple):
 _BATCH_FRAME = b'{"ops":[]}'
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(value, separators=(",", ":"))`` without building an encoder per call."""
+
+
 def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 @contextlib.contextmanager
@@ -561,30 +600,27 @@ def call_together(
     next ``records()`` sends no request); a failed op recovers exactly as its own request
     would. Delayed calls, other backends, and a backend named twice are called in turn.
     """
-    backends = [c[0] for c in calls] + list(prefetch)
-    distinct = len({id(b) for b in backends}) == len(backends)
-    out: list[ToolResult | Exception | None] = [None] * len(calls)
-    groups: dict[tuple[ServerHandle, float], list[tuple[int, _Op]]] = {}
-    for k, (backend, tool, api, arguments, delay_s) in enumerate(calls):
-        op = None
-        if distinct and not delay_s and isinstance(backend, RemoteBackend):
-            op = backend._op({"tool": tool, "api": api, "arguments": dict(arguments)})
-        if op is None:
-            try:
-                out[k] = backend.call(tool, api, arguments, delay_s=delay_s)
-            except Exception as exc:
-                out[k] = exc
-        else:
-            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((k, op))
-    for backend in prefetch if distinct else ():
-        if isinstance(backend, RemoteBackend) and (op := backend._op(None)) is not None:
-            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((-1, op))
-    for (server, timeout), items in groups.items():
-        for chunk in _chunks(items, server.max_body_bytes):
-            start = time.perf_counter()
+    return send_together(calls, prefetch).results()
+
+
+class Together:
+    """The calls of :func:`send_together`: those made in turn already done, the batches sent
+    and their answers not read yet (:meth:`results` reads them; :meth:`abandon` drops them)."""
+
+    def __init__(self, n_calls: int) -> None:
+        self.out: list[ToolResult | Exception | None] = [None] * n_calls
+        self.sent: list[tuple[list[tuple[int, _Op]], SentBatch | Exception, float]] = []
+
+    def results(self) -> list[ToolResult | Exception]:
+        """Per call, what ``backend.call`` would return or raise (recovered as it would be)."""
+        out, sent = self.out, self.sent
+        self.sent = []
+        for chunk, batch, start in sent:
             outcomes: Sequence[dict[str, Any] | Exception]
             try:
-                outcomes = server.request_batch([op.data for _, op in chunk], timeout)
+                if isinstance(batch, Exception):
+                    raise batch
+                outcomes = batch.answers()
             except Exception as exc:  # the whole request failed: so did each op's
                 outcomes = [exc] * len(chunk)
             for (k, op), outcome in zip(chunk, outcomes):
@@ -594,9 +630,53 @@ def call_together(
                     result = exc
                 if k >= 0:
                     out[k] = result
-    done = [r for r in out if r is not None]
-    assert len(done) == len(calls)
-    return done
+        done = [r for r in out if r is not None]
+        assert len(done) == len(out)
+        return done
+
+    def abandon(self) -> None:
+        """Close the connections of batches whose answers will not be read."""
+        for _, batch, _ in self.sent:
+            if isinstance(batch, SentBatch):
+                batch.exchange.abandon()
+        self.sent = []
+
+
+def send_together(
+    calls: Sequence[tuple[Backend, str, str, Mapping[str, Any], float]],
+    prefetch: Sequence[Backend] = (),
+) -> Together:
+    """:func:`call_together` up to sending its batches: the caller can do other work (e.g.
+    prepare and send the next group of envs' calls) while the servers run them, then read
+    the results with :meth:`Together.results`."""
+    backends = [c[0] for c in calls] + list(prefetch)
+    distinct = len({id(b) for b in backends}) == len(backends)
+    together = Together(len(calls))
+    groups: dict[tuple[ServerHandle, float], list[tuple[int, _Op]]] = {}
+    for k, (backend, tool, api, arguments, delay_s) in enumerate(calls):
+        op = None
+        if distinct and not delay_s and isinstance(backend, RemoteBackend):
+            op = backend._op({"tool": tool, "api": api, "arguments": dict(arguments)})
+        if op is None:
+            try:
+                together.out[k] = backend.call(tool, api, arguments, delay_s=delay_s)
+            except Exception as exc:
+                together.out[k] = exc
+        else:
+            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((k, op))
+    for backend in prefetch if distinct else ():
+        if isinstance(backend, RemoteBackend) and (op := backend._op(None)) is not None:
+            groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((-1, op))
+    for (server, timeout), items in groups.items():
+        for chunk in _chunks(items, server.max_body_bytes):
+            start = time.perf_counter()
+            batch: SentBatch | Exception
+            try:
+                batch = server.send_batch([op.data for _, op in chunk], timeout)
+            except Exception as exc:
+                batch = exc
+            together.sent.append((chunk, batch, start))
+    return together
 
 
 def _chunks(items: list[tuple[int, _Op]], max_bytes: int | None) -> Iterator[list[tuple[int, _Op]]]:

@@ -498,10 +498,14 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 # ---------------------------------------------------------------------------- transport
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+"""``json.dumps(payload, separators=(",", ":"), default=str)``, its encoder built once."""
+
+
 def _response(code: int, payload: dict[str, Any], keep_alive: bool) -> bytes:
     # default=str, as the env's own renderer: a value JSON lacks reaches the agent as the
     # same text from every backend.
-    body = json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
+    body = _ENCODER.encode(payload).encode("utf-8")
     head = (
         f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"

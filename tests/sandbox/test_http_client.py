@@ -264,3 +264,28 @@ def test_urls_it_cannot_reach_are_refused_at_once(url: str) -> None:
 def test_a_url_without_a_port_means_port_80() -> None:
     assert HttpClient("http://example.invalid")._address == ("example.invalid", 80)
     assert HttpClient("http://[::1]:8080/")._address == ("::1", 8080)
+
+
+def test_requests_in_flight_together_are_answered_each_on_its_own_connection(serve) -> None:
+    """Two requests sent before either answer is read (what pipelined batches do): each
+    answer is its own request's, whichever is read first; both connections are kept."""
+    server = serve()
+    client = HttpClient(server.url)
+    first = client.send("POST", "/one", b'{"n": 1}', 5.0)
+    second = client.send("POST", "/two", b'{"n": 2}', 5.0)
+    assert json.loads(second.answer()[1])["line"] == "POST /two HTTP/1.1"
+    assert json.loads(first.answer()[1])["body"] == '{"n": 1}'
+    assert server.connections == 2
+    assert len(client._idle) == 2
+    with pytest.raises(TransportError, match="already read"):
+        first.answer()
+    client.close()
+
+
+def test_an_abandoned_request_does_not_return_its_connection(serve) -> None:
+    server = serve()
+    client = HttpClient(server.url)
+    client.send("GET", "/dropped", b"", 5.0).abandon()
+    assert client._idle == []
+    assert client.exchange("GET", "/next", b"", 5.0)[0] == 200
+    assert server.connections == 2
