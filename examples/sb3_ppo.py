@@ -2,7 +2,10 @@
 
 pip install "steptool-env[sb3]"
 python examples/sb3_ppo.py            # about two minutes on a laptop CPU
+python examples/sb3_ppo.py --timesteps 2000 --episodes 5   # a smoke run, seconds
 """
+
+import argparse
 
 import gymnasium as gym
 import numpy as np
@@ -13,13 +16,18 @@ import steptool_env  # noqa: F401 -- registers StepTool/ToolBenchDiscrete-v0
 
 # The env's defaults: the bounded StepTool reward, candidates in their canonical order, so
 # SB3's plain MlpPolicy learns (see the README's ablation)
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("--timesteps", type=int, default=60_000, help="PPO's training budget")
+p.add_argument("--episodes", type=int, default=50, help="evaluation episodes")
+args = p.parse_args()
+
 venv = make_vec_env("StepTool/ToolBenchDiscrete-v0", n_envs=8, seed=0)
 model = PPO("MlpPolicy", venv, seed=0, n_steps=256, batch_size=256, ent_coef=0.01, device="cpu")
-model.learn(60_000)
+model.learn(args.timesteps)
 
 env = gym.make("StepTool/ToolBenchDiscrete-v0", split="I2-Inst")
 solved = []
-for k, task in enumerate(env.unwrapped.tasks[:50]):
+for k, task in enumerate(env.unwrapped.tasks[: args.episodes]):
     obs, info = env.reset(seed=k, options={"task_id": task.task_id})
     done = False
     while not done:

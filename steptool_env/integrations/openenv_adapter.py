@@ -31,6 +31,7 @@ trajectory as the in-process env built with the same arguments.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -192,9 +193,32 @@ def create_app(
     def factory() -> StepToolEnvironment:
         return StepToolEnvironment(env_id, **kwargs)
 
-    return create_fastapi_app(
+    app = create_fastapi_app(
         factory, StepToolAction, StepToolObservation, max_concurrent_envs=max_sessions
     )
+    app.add_middleware(HangUpEndsSession)
+    return app
+
+
+class HangUpEndsSession:
+    """ASGI middleware: a WebSocket session that ends because the client hung up is not an
+    error. OpenEnv's session endpoint (openenv-core 0.3) closes its side of the socket after
+    the client's ``close`` message, when the client may already have gone; Starlette then
+    raises ``WebSocketDisconnect`` out of the app and uvicorn logs a traceback for every
+    normal end of session. That exception, on a WebSocket scope, is dropped here; anything
+    else goes through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        from starlette.websockets import WebSocketDisconnect
+
+        with contextlib.suppress(WebSocketDisconnect):
+            await self.app(scope, receive, send)
 
 
 def serve(
