@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 from steptool_env.errors import SandboxError
@@ -74,17 +75,15 @@ class HttpClient:
 
     def send(self, method: str, path: str, content: bytes, timeout: float) -> Exchange:
         """Send one request without waiting for its answer (:meth:`Exchange.answer` reads it):
-        other work, or other requests on other connections, can go on meanwhile."""
+        other work, or other requests on other connections, can go on meanwhile. ``timeout``
+        bounds the whole exchange from now: connecting, sending and reading the answer."""
         head = (
             b"%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n"
             % (method.encode("ascii"), path.encode("ascii"), self._host, len(content))
         )
-        sock = self._checkout(timeout)
-        exchange = Exchange(self, sock, f"{method} {path}", timeout)
-        with exchange.failing():
-            sock.settimeout(timeout)
-            sock.sendall(head + content)
+        exchange = Exchange(self, head + content, f"{method} {path}", timeout)
+        exchange.transmit(reuse=True)
         return exchange
 
     def checkin(self, sock: socket.socket) -> None:
@@ -104,17 +103,21 @@ class HttpClient:
             sock.close()
 
     # ------------------------------------------------------------------ connections
-    def _checkout(self, timeout: float) -> socket.socket:
-        while True:
+    def _checkout(self, timeout: float, reuse: bool = True) -> tuple[socket.socket, bool]:
+        """An open idle connection (if ``reuse``), else a new one; and whether it was idle."""
+        while reuse:
             with self._lock:
                 if self._closed:
                     raise TransportError("the client is closed")
                 sock = self._idle.pop() if self._idle else None
             if sock is None:
-                return self._connect(timeout)
+                break
             if _still_open(sock):
-                return sock
+                return sock, True
             sock.close()
+        if self._closed:
+            raise TransportError("the client is closed")
+        return self._connect(timeout), False
 
     def _connect(self, timeout: float) -> socket.socket:
         address = self._address
@@ -140,15 +143,35 @@ class HttpClient:
 
 
 class Exchange:
-    """A request sent on a connection of its own, its answer not read yet."""
+    """A request sent on a connection of its own, its answer not read yet.
 
-    __slots__ = ("client", "request", "sock", "timeout")
+    A connection taken from the idle pool may have been closed by the server an instant
+    before the request went out (its idle timeout firing as the request leaves): the request
+    then fails before any byte of an answer arrives. The server never closes a connection
+    part-way through a request it has read, so such a request was not run, and it is sent
+    once more on a new connection. Every other failure raises."""
 
-    def __init__(self, client: HttpClient, sock: socket.socket, request: str, timeout: float):
+    __slots__ = ("client", "data", "deadline", "request", "reused", "sock", "timeout")
+
+    def __init__(self, client: HttpClient, data: bytes, request: str, timeout: float) -> None:
         self.client = client
-        self.sock: socket.socket | None = sock
+        self.data = data
         self.request = request
         self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.sock: socket.socket | None = None
+        self.reused = False
+
+    def transmit(self, reuse: bool) -> None:
+        """Send the request on a connection (an idle one if ``reuse`` and one is open)."""
+        sock, self.reused = self.client._checkout(self._remaining(), reuse)
+        self.sock = sock
+        try:
+            with self.failing():
+                sock.settimeout(self._remaining())
+                sock.sendall(self.data)
+        except _NotRun:
+            self.transmit(reuse=False)
 
     def answer(self) -> tuple[int, bytes]:
         """The HTTP status and body of the answer (read once; the connection goes back to
@@ -156,8 +179,13 @@ class Exchange:
         sock = self.sock
         if sock is None:
             raise TransportError(f"the answer to {self.request} was already read or abandoned")
-        with self.failing():
-            code, body, keep = _read_response(sock)
+        try:
+            with self.failing():
+                sock.settimeout(self._remaining())
+                code, body, keep = _read_response(sock)
+        except _NotRun:
+            self.transmit(reuse=False)
+            return self.answer()
         self.sock = None
         if keep:
             self.client.checkin(sock)
@@ -171,9 +199,14 @@ class Exchange:
             self.sock.close()
             self.sock = None
 
+    def _remaining(self) -> float:
+        # a positive timeout: 0 would make the socket non-blocking, not time out at once
+        return max(self.deadline - time.monotonic(), 1e-3)
+
     @contextlib.contextmanager
     def failing(self) -> Iterator[None]:
-        """Any failure inside closes the connection and raises :class:`TransportError`."""
+        """Any failure inside closes the connection and raises :class:`TransportError`
+        (:class:`_NotRun` for a reused connection found closed before any answer)."""
         try:
             yield
         except TimeoutError:
@@ -181,12 +214,25 @@ class Exchange:
             raise TransportTimeout(
                 f"no answer to {self.request} within {self.timeout:g} s"
             ) from None
+        except (_NoAnswer, ConnectionResetError, BrokenPipeError) as exc:
+            self.abandon()
+            if self.reused:
+                raise _NotRun from None
+            raise TransportError(f"{self.request} failed: {exc!r}") from None
         except OSError as exc:
             self.abandon()
             raise TransportError(f"{self.request} failed: {exc!r}") from None
         except BaseException:
             self.abandon()
             raise
+
+
+class _NoAnswer(TransportError):
+    """The connection ended before any byte of an answer."""
+
+
+class _NotRun(Exception):
+    """A reused connection was found closed before any byte of an answer: send again."""
 
 
 def _still_open(sock: socket.socket) -> bool:
@@ -210,11 +256,14 @@ def _read_response(sock: socket.socket) -> tuple[int, bytes, bool]:
             raise TransportError(f"the response head is longer than {MAX_HEAD_BYTES:,} bytes")
         chunk = sock.recv(65536)
         if not chunk:
-            raise TransportError("the server closed the connection without an answer")
+            if not buf:
+                raise _NoAnswer("the server closed the connection without an answer")
+            raise TransportError("the server closed the connection in the middle of an answer")
         buf += chunk
     lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
     status = lines[0].split(" ", 2)
-    if len(status) < 2 or not status[0].startswith("HTTP/1.") or not status[1].isdigit():
+    code = status[1] if len(status) > 1 else ""
+    if not status[0].startswith("HTTP/1.") or not (code.isascii() and code.isdigit()):
         raise TransportError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
     length = -1
     keep = status[0] == "HTTP/1.1"
@@ -243,4 +292,4 @@ def _read_response(sock: socket.socket) -> tuple[int, bytes, bool]:
     if len(body) > length:  # bytes beyond the answer: the connection is out of step
         keep = False
         del body[length:]
-    return int(status[1]), bytes(body), keep
+    return int(code), bytes(body), keep

@@ -613,9 +613,9 @@ class Together:
 
     def results(self) -> list[ToolResult | Exception]:
         """Per call, what ``backend.call`` would return or raise (recovered as it would be)."""
-        out, sent = self.out, self.sent
-        self.sent = []
-        for chunk, batch, start in sent:
+        out = self.out
+        while self.sent:  # one batch at a time: an interrupt leaves the rest to abandon()
+            chunk, batch, start = self.sent.pop(0)
             outcomes: Sequence[dict[str, Any] | Exception]
             try:
                 if isinstance(batch, Exception):
@@ -667,15 +667,19 @@ def send_together(
     for backend in prefetch if distinct else ():
         if isinstance(backend, RemoteBackend) and (op := backend._op(None)) is not None:
             groups.setdefault((op.backend.server, op.backend.call_timeout_s), []).append((-1, op))
-    for (server, timeout), items in groups.items():
-        for chunk in _chunks(items, server.max_body_bytes):
-            start = time.perf_counter()
-            batch: SentBatch | Exception
-            try:
-                batch = server.send_batch([op.data for _, op in chunk], timeout)
-            except Exception as exc:
-                batch = exc
-            together.sent.append((chunk, batch, start))
+    try:
+        for (server, timeout), items in groups.items():
+            for chunk in _chunks(items, server.max_body_bytes):
+                start = time.perf_counter()
+                batch: SentBatch | Exception
+                try:
+                    batch = server.send_batch([op.data for _, op in chunk], timeout)
+                except Exception as exc:
+                    batch = exc
+                together.sent.append((chunk, batch, start))
+    except BaseException:  # an interrupt: close what was sent, whose answers nobody reads
+        together.abandon()
+        raise
     return together
 
 

@@ -3,6 +3,7 @@ connections, timeouts, malformed answers, unix sockets and threads sharing one c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import socketserver
@@ -52,6 +53,10 @@ class Scripted:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 outer.connections += 1
+                with contextlib.suppress(ConnectionError):  # a client that hung up
+                    self.serve_requests()
+
+            def serve_requests(self) -> None:
                 buf = b""
                 while True:
                     while b"\r\n\r\n" not in buf:
@@ -180,6 +185,7 @@ def test_nothing_listening_is_a_transport_error_not_a_timeout() -> None:
     ("raw", "message"),
     [
         (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP/1.x answer"),
+        (b"HTTP/1.1 \xb200 OK\r\nContent-Length: 2\r\n\r\n{}", "not an HTTP/1.x answer"),
         (b"HTTP/1.1 200 OK\r\n\r\n{}", "no Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\n{}", "malformed Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "Transfer"),
@@ -289,3 +295,85 @@ def test_an_abandoned_request_does_not_return_its_connection(serve) -> None:
     assert client._idle == []
     assert client.exchange("GET", "/next", b"", 5.0)[0] == 200
     assert server.connections == 2
+
+
+def test_a_reused_connection_closed_before_any_answer_is_sent_again_once(serve) -> None:
+    """The server's idle timeout can close a connection just as a request goes out on it:
+    the request fails before any byte of an answer and was not run, so it goes again on a
+    new connection. Here the server hangs up on the second request of each connection."""
+    seen: dict[int, int] = {}
+
+    def second_is_dropped(head: bytes, body: bytes) -> bytes | None:
+        conn = threading.get_ident()  # one handler thread a connection
+        seen[conn] = seen.get(conn, 0) + 1
+        return None if seen[conn] == 2 else echo(head, body)
+
+    server = serve(second_is_dropped)
+    client = HttpClient(server.url)
+    assert client.exchange("GET", "/1", b"", 5.0)[0] == 200
+    code, body = client.exchange("GET", "/2", b"", 5.0)  # dropped, then sent again
+    assert code == 200 and json.loads(body)["line"] == "GET /2 HTTP/1.1"
+    assert server.connections == 2
+    client.close()
+
+
+def test_a_fresh_connection_closed_before_any_answer_is_not_sent_again(serve) -> None:
+    calls: list[bytes] = []
+
+    def drop(head: bytes, body: bytes) -> None:
+        calls.append(head)
+        return None
+
+    server = serve(drop)
+    with pytest.raises(TransportError, match="without an answer"):
+        HttpClient(server.url).exchange("GET", "/", b"", 5.0)
+    assert len(calls) == 1
+
+
+def test_the_timeout_bounds_the_whole_exchange_from_its_sending(serve) -> None:
+    """Two requests in flight on a server that does not answer: the second one's timeout
+    ran while the first was waited for, so both time out within one timeout, not two."""
+
+    def hang(head: bytes, body: bytes) -> bytes:
+        time.sleep(3.0)
+        return echo(head, body)
+
+    server = serve(hang)
+    client = HttpClient(server.url)
+    t0 = time.monotonic()
+    first = client.send("GET", "/a", b"", 0.5)
+    second = client.send("GET", "/b", b"", 0.5)
+    for exchange in (first, second):
+        with pytest.raises(TransportTimeout):
+            exchange.answer()
+    assert time.monotonic() - t0 < 0.9  # one timeout (0.5 s), not two (1.0 s)
+
+
+def test_an_interrupt_while_reading_batches_leaves_the_rest_to_abandon(serve) -> None:
+    """``Together.results`` reads its batches one at a time: when an interrupt escapes the
+    first, the second is still there for ``abandon()`` to close (``step_together`` calls it
+    in a ``finally``)."""
+    from steptool_env.sandbox.remote import SentBatch, Together
+
+    class Interrupted:
+        def answer(self) -> tuple[int, bytes]:
+            raise KeyboardInterrupt
+
+        def abandon(self) -> None:
+            pass
+
+    class Server:
+        def describe(self) -> str:
+            return "scripted server"
+
+    second = HttpClient(serve().url).send("POST", "/batch", b"{}", 5.0)
+    together = Together(0)
+    together.sent = [
+        ([], SentBatch(Server(), ex, 0, 2), 0.0)  # type: ignore[arg-type]
+        for ex in (Interrupted(), second)
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        together.results()
+    assert second.sock is not None
+    together.abandon()
+    assert second.sock is None and together.sent == []
