@@ -203,3 +203,60 @@ def test_container_cold_start(benchmark) -> None:
     s = benchmark.stats.stats.median
     benchmark.extra_info["median_s"] = round(s, 3)
     print(f"\ncontainer cold start to healthy: median {s:.3f} s")
+
+
+def test_client_against_a_bare_socket(benchmark, calls) -> None:
+    """The sandbox's HTTP client (``HttpClient.exchange`` of each gold call, as a backend
+    sends it) against the same request bytes written and read on a bare keep-alive socket
+    by the simplest possible code, interleaved round by round on one local server: what the
+    client adds to a call is the difference of their p50s."""
+    import json
+    import socket
+
+    from steptool_env.sandbox.http import LocalServer
+
+    server = LocalServer()
+    server.start()
+    session = server.request("POST", "/sessions")["session"]
+    path = f"/sessions/{session}/call"
+    bodies = [json.dumps({"tool": t, "api": a, "arguments": x}).encode() for t, a, x in calls]
+    client = server._connected()
+    host, port = server._base.removeprefix("http://").rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def bare(body: bytes) -> None:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), len(body), body)
+        )
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += sock.recv(65536)
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        json.loads(rest)
+
+    def ours(body: bytes) -> None:
+        json.loads(client.exchange("POST", path, body, 10.0)[1])
+
+    lat: dict[str, list[float]] = {"client": [], "bare": []}
+
+    def one_round() -> None:
+        for body in bodies:
+            for name, fn in (("client", ours), ("bare", bare)):
+                t0 = time.perf_counter()
+                fn(body)
+                lat[name].append(time.perf_counter() - t0)
+
+    benchmark.pedantic(one_round, rounds=3, iterations=1)
+    p50 = {k: _pct(v, 0.5) * 1e3 for k, v in lat.items()}
+    benchmark.extra_info.update({f"{k}_p50_ms": round(v, 4) for k, v in p50.items()})
+    print(
+        f"\nper call p50: HttpClient {p50['client']:.3f} ms, bare socket {p50['bare']:.3f} ms: "
+        f"the client adds {p50['client'] - p50['bare']:.3f} ms"
+    )
+    sock.close()
+    server.close()
