@@ -13,7 +13,11 @@ worst case in tokens, and the numbers say nothing about learning. It reports, pe
 the rollout and update times and tokens/s (from the run's metrics.jsonl), and the peak GPU
 memory, into ``--out``/gpu_check.json.
 
-``--shape tiny --device cpu`` runs the same path in a minute on a CPU (how it is tested).
+``--tokenizer``: a folder with tokenizer.json, tokenizer_config.json and
+chat_template.jinja, e.g. those of the converted SmolLM2 (under ``~/.cache/steptool-env/
+models/``; for the lent machine's older transformers, ``tokenizer_class`` was set to
+``PreTrainedTokenizerFast`` in the copy that travelled). ``--shape tiny --device cpu`` runs
+the same path in a minute on a CPU. Results of 2026-12-04: benchmarks/results/gpu-check/.
 """
 
 from __future__ import annotations

@@ -255,8 +255,9 @@ def generate(
     ``prompts[i]``: only the rest is prefilled. Each row lies in the batch as ``[padding,
     reused prefix, padding, new tokens]``; the attention mask hides the padding and the
     position ids continue the prefix, so the result is the same computation as a full
-    prefill. Sampling draws on the CPU from ``generators[i]`` for row i, so results do not
-    depend on the device's random state or on the other rows.
+    prefill. Sampling (:func:`_choose`) draws its random numbers on the CPU from
+    ``generators[i]`` for row i, so results do not depend on the device's random state or on
+    the other rows; the logits stay on the device.
     """
     torch = require("torch", "train")
     if not prompts:
@@ -291,15 +292,17 @@ def generate(
         for _ in range(max_new_tokens):
             out = _last_logits(model, step_ids, mask, step_pos, cache)
             cache = _returned_cache(out)
-            logits = out.logits[:, -1, :].float().cpu()
-            logp = sampling_log_softmax(logits, temperature, top_p)
+            logp = sampling_log_softmax(out.logits[:, -1, :].float(), temperature, top_p)
             chosen = _choose(logp, temperature, generators)
+            picked = logp.gather(1, chosen.view(n, 1)).view(n)
+            # two small copies to the CPU a token, not the (n, vocabulary) logits
+            chosen_ids, chosen_lps = chosen.tolist(), picked.tolist()
             for i in range(n):
                 if done[i]:
                     continue
-                tok = int(chosen[i])
+                tok = chosen_ids[i]
                 out_ids[i].append(tok)
-                out_lp[i].append(float(logp[i, tok]))
+                out_lp[i].append(chosen_lps[i])
                 if tok in stops:
                     done[i] = True
             if all(done):
@@ -434,15 +437,28 @@ def sampling_log_softmax(logits: Any, temperature: float, top_p: float) -> Any:
 
 
 def _choose(logp: Any, temperature: float, generators: Sequence[Any] | None) -> Any:
+    """One token per row of ``logp`` (on the model's device): the most likely at temperature
+    0; else a draw by inversion, with one uniform number per row from that row's generator
+    (on the CPU: the same stream on every device, whatever the other rows), and the row's
+    cumulative distribution on the device. Tokens of probability 0 (outside a top-p nucleus)
+    are never drawn.
+
+    (``torch.multinomial`` with a CPU generator, used before 2026-12-04, draws one random
+    number per vocabulary entry and needs the whole row on the CPU: ~0.8 ms a row for a 49k
+    vocabulary, 70 % of a batched generation of 64 rows with a small model on two cores.)"""
     torch = require("torch", "train")
     if temperature <= 0:
         return logp.argmax(dim=-1)
-    probs = logp.exp()
-    rows = []
-    for i in range(probs.shape[0]):
-        g = generators[i] if generators is not None else None
-        rows.append(torch.multinomial(probs[i], 1, generator=g))
-    return torch.cat(rows)
+    n = logp.shape[0]
+    if generators is None:
+        u = torch.rand(n, dtype=torch.float64)
+    else:
+        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in generators])
+    cdf = logp.exp().cumsum(dim=-1)
+    # u scaled by the row's total, so that rounding never puts it beyond the last bin
+    target = u.to(cdf.device, torch.float32).view(n, 1) * cdf[:, -1:]
+    chosen = torch.searchsorted(cdf, target, right=True).view(n)
+    return chosen.clamp(max=logp.shape[1] - 1)
 
 
 class LMAgent:

@@ -334,3 +334,28 @@ def test_kv_reuse_prefills_only_what_is_new(tiny: Path) -> None:
     contexts = [len(s.sample.context_ids) for s in traj.steps]
     assert prefills[0] == contexts[0]
     assert all(w < c / 2 for w, c in zip(prefills[1:], contexts[1:])), (prefills, contexts)
+
+
+def test_the_sampler_draws_from_the_distribution_row_by_row() -> None:
+    """``_choose`` by inversion: frequencies match the probabilities (a chi-square bound),
+    tokens of probability 0 are never drawn, a row's draw depends only on its own generator
+    (not on the other rows), and temperature 0 takes the argmax."""
+    import torch
+
+    from steptool_env.agents.lm_agent import _choose
+
+    probs = torch.tensor([0.05, 0.0, 0.25, 0.1, 0.6, 0.0])
+    logp = probs.log().expand(4000, -1).contiguous()
+    gens = [torch.Generator().manual_seed(k) for k in range(4000)]
+    drawn = _choose(logp, 1.0, gens)
+    counts = torch.bincount(drawn, minlength=6).double()
+    assert counts[1] == 0 and counts[5] == 0
+    expected = probs.double() * 4000
+    keep = expected > 0
+    chi2 = float((((counts - expected) ** 2)[keep] / expected[keep]).sum())
+    assert chi2 < 16.3  # the 0.999 quantile of chi-square with 3 degrees of freedom
+    # row 7 alone, with a copy of its generator, draws what it drew in the batch
+    for k in (0, 7, 3999):
+        alone = _choose(logp[k : k + 1], 1.0, [torch.Generator().manual_seed(k)])
+        assert int(alone[0]) == int(drawn[k])
+    assert _choose(logp[:3], 0.0, None).tolist() == [4, 4, 4]
