@@ -23,6 +23,31 @@ def test_import_is_cheap() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_http_backend_needs_no_extra() -> None:
+    """``backend="http"`` runs an episode with every optional dependency unimportable (the
+    sandbox's client and server use the standard library only)."""
+    code = (
+        "import sys\n"
+        "for name in ('httpx', 'docker', 'torch', 'transformers', 'pandas', 'ray'):\n"
+        "    sys.modules[name] = None  # import fails\n"
+        "import gymnasium as gym, steptool_env\n"
+        "env = gym.make('StepTool/ToolBench-v0', backend='http')\n"
+        "env.reset(seed=0)\n"
+        "obs, reward, *_ = env.step('Action: Finish\\nAction Input: {}')\n"
+        "env.close()\n"
+        "print(env.unwrapped.backend.name, obs)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("http ") and "Finish needs return_type" in out.stdout
+
+
 def test_one_error_root() -> None:
     for name in (
         "ConfigError",
