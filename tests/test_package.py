@@ -8,18 +8,24 @@ import steptool_env
 from steptool_env import errors
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter in the repository root."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+
+
 def test_import_is_cheap() -> None:
     code = (
         "import sys, steptool_env; heavy = {'torch', 'transformers', 'docker', 'pandas', "
         "'matplotlib', 'httpx'} & set(sys.modules); print(sorted(heavy))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    out = _python(code)
+    assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
 
 
@@ -37,13 +43,7 @@ def test_the_http_backend_needs_no_extra() -> None:
         "env.close()\n"
         "print(env.unwrapped.backend.name, obs)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=120,
-    )
+    out = _python(code)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("http ") and "Finish needs return_type" in out.stdout
 

@@ -106,18 +106,16 @@ class HttpClient:
     # ------------------------------------------------------------------ connections
     def _checkout(self, timeout: float, reuse: bool = True) -> tuple[socket.socket, bool]:
         """An open idle connection (if ``reuse``), else a new one; and whether it was idle."""
+        if self._closed:
+            raise TransportError("the client is closed")
         while reuse:
             with self._lock:
-                if self._closed:
-                    raise TransportError("the client is closed")
                 sock = self._idle.pop() if self._idle else None
             if sock is None:
                 break
             if _still_open(sock):
                 return sock, True
             sock.close()
-        if self._closed:
-            raise TransportError("the client is closed")
         return self._connect(timeout), False
 
     def _connect(self, timeout: float) -> socket.socket:
@@ -215,13 +213,11 @@ class Exchange:
             raise TransportTimeout(
                 f"no answer to {self.request} within {self.timeout:g} s"
             ) from None
-        except (_NoAnswer, ConnectionResetError, BrokenPipeError) as exc:
+        except (_NoAnswer, OSError) as exc:
             self.abandon()
-            if self.reused:
+            closed = isinstance(exc, _NoAnswer | ConnectionResetError | BrokenPipeError)
+            if closed and self.reused:
                 raise _NotRun from None
-            raise TransportError(f"{self.request} failed: {exc!r}") from None
-        except OSError as exc:
-            self.abandon()
             raise TransportError(f"{self.request} failed: {exc!r}") from None
         except BaseException:
             self.abandon()

@@ -2,18 +2,17 @@
 
 A :class:`ServerHandle` is one running server (a local process or a container) with one
 keep-alive connection pool (:class:`~steptool_env.sandbox.http_client.HttpClient`) that
-every env leased to it shares. A
-:class:`RemoteBackend` is one env's session on it. Each backend keeps a journal of the
-calls its episode ran; if the server dies mid-episode, the handle restarts it and the
-backend replays the journal into a new session, so the episode goes on with exactly the
-state it had (the APIs are deterministic). If that fails too, the call raises
-:class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
+every env leased to it shares. A :class:`RemoteBackend` is one env's session on it. Each
+backend keeps a journal of the calls its episode ran; if the server dies mid-episode, the
+handle restarts it and the backend replays the journal into a new session, so the episode
+goes on with exactly the state it had (the APIs are deterministic). If that fails too, the
+call raises :class:`~steptool_env.errors.SandboxError`, which the rollout loop records as an
 infrastructure error -- never as a plain 0.
 
 Envs stepped together (:func:`call_together`, or :func:`send_together` and
 :meth:`Together.results` to work while the server does; used by the rollout loop's
-``EnvBatch``) send their calls in one ``POST /batch`` per server instead of one request each; inside
-:func:`deferred_resets` an episode's reset travels with its session's next call. Every
+``EnvBatch``) send their calls in one ``POST /batch`` per server instead of one request
+each; inside :func:`deferred_resets` an episode's reset travels with its session's next call. Every
 result is the one the backend's own ``call`` would give, recovery included.
 
 Every server this process starts is stopped at interpreter exit (:func:`stop_all_servers`),
@@ -188,17 +187,10 @@ class ServerHandle(ABC):
         code, data = self._exchange(method, path, content, timeout)
         return self._answer(method, path, code, data, len(content))
 
-    def request_batch(
-        self, ops: Sequence[bytes], timeout: float
-    ) -> list[dict[str, Any] | StepToolError]:
-        """Ops of several sessions (each encoded by :meth:`RemoteBackend._op`) in one
-        ``POST /batch``: per op, its answer or the error its own request would have raised.
-        A failure of the whole batch (transport, protocol) raises."""
-        return self.send_batch(ops, timeout).answers()
-
     def send_batch(self, ops: Sequence[bytes], timeout: float) -> SentBatch:
-        """:meth:`request_batch` without waiting: the batch is sent, its answers are read by
-        :meth:`SentBatch.answers`. A failure to send raises."""
+        """Ops of several sessions (each encoded by :meth:`RemoteBackend._op`) in one
+        ``POST /batch``, sent without waiting: :meth:`SentBatch.answers` reads, per op, its
+        answer or the error its own request would have raised. A failure to send raises."""
         content = b'{"ops":[' + b",".join(ops) + b"]}"
         exchange = self._connected().send("POST", "/batch", content, timeout)
         return SentBatch(self, exchange, len(ops), len(content))
